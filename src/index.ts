@@ -3,6 +3,23 @@
  *
  * @packageDocumentation
  */
+export { writeDurable, writeDurableSync } from './write-durable.js';
+export type {
+  DataChunk,
+  DirectorySyncPolicy,
+  FlushMethod,
+  WriteDurableData,
+  WriteDurableOptions,
+  WriteDurableResult,
+  WriteDurableStepEvent,
+  WriteDurableSyncOptions,
+} from './write-durable.js';
+export { renameDurable, renameDurableSync } from './rename-durable.js';
+export type { RenameDurableOptions, RenameDurableResult, RenameDurableSyncOptions } from './rename-durable.js';
+export { fsyncFile, fsyncFileSync } from './fsync-file.js';
+export type { FsyncFileOptions, FsyncFileSyncOptions } from './fsync-file.js';
+export { fsyncDirectory, fsyncDirectorySync } from './fsync-directory.js';
+export type { FsyncDirectoryOptions, FsyncDirectoryResult, FsyncDirectorySyncOptions } from './fsync-directory.js';
 export {
   AbortError,
   DurableWriteError,

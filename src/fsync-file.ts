@@ -1,0 +1,65 @@
+/**
+ * `fsyncFile`: flush an existing file's data and metadata to stable storage by path.
+ *
+ * @module
+ */
+import type { DurableFileSystem } from './file-system.js';
+import { checkChoice, checkFileSystem, checkPath, checkSignal, optionsObject } from './internal/arguments.js';
+import { flushFile } from './internal/durable-steps.js';
+import { runAsync, runSync } from './internal/effect.js';
+import { fileIo, type FlushMethod } from './internal/file-io.js';
+import { throwIfAborted, type FailureContext } from './internal/failure.js';
+
+/** Options of {@link fsyncFile}. */
+export interface FsyncFileOptions {
+  /** `'fsync'` or `'fdatasync'`. Default `'fsync'`. */
+  readonly flush?: FlushMethod | undefined;
+  /** Rejects with an `AbortError` if fired before the file is opened. Default: none. */
+  readonly signal?: AbortSignal | undefined;
+  /** The file-system primitives to use. Default: Node's. */
+  readonly fs?: DurableFileSystem | undefined;
+}
+
+/** Options of {@link fsyncFileSync}: those of {@link fsyncFile} but the signal. */
+export type FsyncFileSyncOptions = Omit<FsyncFileOptions, 'signal'>;
+
+function prepare(path: unknown, options: unknown, mode: 'sync' | 'async', operation: string) {
+  const o = optionsObject(options, operation);
+  const ctx: FailureContext = { operation, path: checkPath(path, 'path', operation) };
+  const flush = checkChoice(o['flush'], ['fsync', 'fdatasync'], 'fsync', 'flush', operation);
+  const signal = checkSignal(o['signal'], operation);
+  throwIfAborted(signal, 'open', ctx);
+  return flushFile(fileIo(checkFileSystem(o['fs'], mode, operation)), ctx.path, flush, ctx);
+}
+
+/**
+ * Flushes the file at `path`: `open(path, O_RDONLY)`, `fsync` (or `fdatasync`), `close`.
+ *
+ * Guarantees: on resolve, everything written to the file before the call, by any descriptor, is
+ * on stable storage. It does not make the file's name durable: fsync its directory for that
+ * ({@link fsyncDirectory}). A rejection with a {@link FlushError} means written data is lost and
+ * must be written again from its source; calling `fsyncFile` again would not bring it back.
+ *
+ * @example
+ * ```ts
+ * import { fsyncFile, fsyncDirectory } from 'durable-write';
+ * await appendFile('/var/log/app/journal', line);
+ * await fsyncFile('/var/log/app/journal');
+ * ```
+ */
+export async function fsyncFile(path: string | URL, options?: FsyncFileOptions): Promise<void> {
+  await runAsync(prepare(path, options, 'async', 'fsyncFile'));
+}
+
+/**
+ * The synchronous {@link fsyncFile}: the same syscalls and guarantees.
+ *
+ * @example
+ * ```ts
+ * import { fsyncFileSync } from 'durable-write';
+ * fsyncFileSync('/var/lib/app/db.sqlite');
+ * ```
+ */
+export function fsyncFileSync(path: string | URL, options?: FsyncFileSyncOptions): void {
+  runSync(prepare(path, options, 'sync', 'fsyncFileSync'));
+}

@@ -1,0 +1,114 @@
+/**
+ * The data of a write as a source of byte chunks: one buffer for a string or an
+ * `ArrayBufferView`, or chunks pulled one batch at a time from an iterable, an async iterable
+ * or a Node `Readable`, so that a stream is written in bounded memory (a batch gathers small
+ * chunks up to {@link BATCH_BYTES} to save syscalls; a larger chunk passes through uncopied).
+ *
+ * @internal
+ * @module
+ */
+import type { Effect } from './effect.js';
+
+/** A chunk of an iterable or stream. */
+export type DataChunk = string | NodeJS.ArrayBufferView;
+
+/** Everything `writeDurable` accepts as data. A Node `Readable` is an `AsyncIterable`. */
+export type WriteDurableData = string | NodeJS.ArrayBufferView | Iterable<DataChunk> | AsyncIterable<DataChunk>;
+
+/** Small chunks are gathered into writes of about this many bytes. */
+export const BATCH_BYTES = 64 * 1024;
+
+/** Pulls the bytes to write. */
+export interface ChunkSource {
+  /** The next batch of bytes, or `undefined` at the end. */
+  next(): Effect<Uint8Array | undefined>;
+  /** Stops the source early (destroys a stream) after a failure. */
+  cancel(): Effect<void>;
+}
+
+/** A `TypeError` with Node's `ERR_INVALID_ARG_TYPE` code. */
+export function invalidArgType(message: string): TypeError {
+  return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_TYPE' });
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`;
+  return `type ${typeof value} (${String(value).slice(0, 40)})`;
+}
+
+/** Whether `data` is a string or an `ArrayBufferView`: what the sync functions accept. */
+export function isWholeData(data: unknown): data is string | NodeJS.ArrayBufferView {
+  return typeof data === 'string' || ArrayBuffer.isView(data);
+}
+
+/** Whether `data` is of a type `writeDurable` accepts (chunk types are checked as they arrive). */
+export function isWriteDurableData(data: unknown): data is WriteDurableData {
+  if (isWholeData(data)) return true;
+  if (typeof data !== 'object' || data === null) return false;
+  return Symbol.asyncIterator in data || Symbol.iterator in data;
+}
+
+/** The bytes of one chunk. */
+export function toBytes(chunk: unknown, encoding: BufferEncoding): Uint8Array {
+  if (typeof chunk === 'string') return Buffer.from(chunk, encoding);
+  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  throw invalidArgType(`writeDurable: each chunk must be a string, Buffer or Uint8Array; received ${describe(chunk)}`);
+}
+
+function wholeSource(bytes: Uint8Array): ChunkSource {
+  let done = false;
+  const next = (): Uint8Array | undefined => {
+    if (done) return undefined;
+    done = true;
+    return bytes;
+  };
+  return {
+    next: () => ({ label: 'read-data', sync: next, async: async () => next() }),
+    cancel: () => ({ label: 'cancel-data', sync: () => undefined, async: async () => undefined }),
+  };
+}
+
+function iteratorSource(
+  iterator: Iterator<unknown> | AsyncIterator<unknown>,
+  encoding: BufferEncoding,
+): ChunkSource {
+  let ended = false;
+  const batch = async (): Promise<Uint8Array | undefined> => {
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    while (!ended && size < BATCH_BYTES) {
+      const result = await iterator.next();
+      if (result.done === true) {
+        ended = true;
+        break;
+      }
+      const bytes = toBytes(result.value, encoding);
+      if (bytes.byteLength === 0) continue;
+      parts.push(bytes);
+      size += bytes.byteLength;
+    }
+    if (parts.length <= 1) return parts[0];
+    return Buffer.concat(parts, size);
+  };
+  const syncOnly = (): never => {
+    throw invalidArgType('writeDurableSync: data must be a string, Buffer or Uint8Array');
+  };
+  return {
+    next: () => ({ label: 'read-data', sync: syncOnly, async: batch }),
+    cancel: () => ({
+      label: 'cancel-data',
+      sync: () => undefined,
+      async: async () => {
+        if (!ended) await iterator.return?.();
+      },
+    }),
+  };
+}
+
+/** The source for `data` (already checked with {@link isWriteDurableData}). */
+export function chunkSource(data: WriteDurableData, encoding: BufferEncoding): ChunkSource {
+  if (isWholeData(data)) return wholeSource(toBytes(data, encoding));
+  if (Symbol.asyncIterator in data) return iteratorSource(data[Symbol.asyncIterator](), encoding);
+  return iteratorSource(data[Symbol.iterator](), encoding);
+}

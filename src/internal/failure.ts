@@ -1,0 +1,67 @@
+/**
+ * Turning a raw failure into the {@link DurableWriteError} a caller sees: the stage, the errno
+ * name, the paths, and a message that says what happened to the data.
+ *
+ * @internal
+ * @module
+ */
+import { AbortError, DurableWriteError, FlushError, isDurableWriteError, type DurableWriteStage } from '../errors.js';
+import { errnoCode } from './file-io.js';
+
+/** What an operation is doing, for error messages. */
+export interface FailureContext {
+  /** The public function, e.g. `writeDurable`. */
+  readonly operation: string;
+  /** The path the caller named. */
+  readonly path: string;
+  /** The temporary file, once one exists. */
+  tmpPath?: string | undefined;
+}
+
+const WHAT_FAILED: Readonly<Record<DurableWriteStage, string>> = {
+  validate: 'invalid target',
+  stat: 'stat of the target',
+  mkdir: 'creating a parent directory',
+  open: 'creating the temporary file',
+  write: 'writing the temporary file',
+  chown: 'fchown of the temporary file',
+  chmod: 'fchmod of the temporary file',
+  flush: 'flushing (fsync) the file',
+  close: 'closing the temporary file',
+  rename: 'renaming the temporary file over the target',
+  'flush-directory': 'flushing (fsync) the directory',
+  sync: 'sync',
+  syncfs: 'syncfs',
+  power: 'power control',
+};
+
+/** The consequence for the caller's data, by stage, when the temporary file was discarded. */
+function consequence(stage: DurableWriteStage, ctx: FailureContext): string {
+  if (stage === 'flush-directory') {
+    return 'the new name may not survive a crash; write again, or fsync the directory, to be sure';
+  }
+  if (stage === 'flush') {
+    return ctx.tmpPath === undefined
+      ? 'the data is NOT on disk: the kernel has reported and forgotten the error, so write it again from its source'
+      : `the data is NOT on disk; the temporary file was removed and ${ctx.path} keeps its previous content: write the data again from its source`;
+  }
+  if (ctx.tmpPath !== undefined) return `the temporary file was removed and ${ctx.path} keeps its previous content`;
+  return `${ctx.path} is unchanged`;
+}
+
+/** Wraps `cause` as the error of `stage`; a {@link DurableWriteError} passes through unchanged. */
+export function wrapError(stage: DurableWriteStage, cause: unknown, ctx: FailureContext): DurableWriteError {
+  if (isDurableWriteError(cause)) return cause;
+  const code = errnoCode(cause);
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  const message = `${ctx.operation}: ${WHAT_FAILED[stage]} failed${code === undefined ? '' : ` with ${code}`} (${reason}); ${consequence(stage, ctx)}`;
+  const options = { stage, path: ctx.path, tmpPath: ctx.tmpPath, cause, code };
+  return stage === 'flush' ? new FlushError(message, options) : new DurableWriteError(message, options);
+}
+
+/** Throws an {@link AbortError} if `signal` has fired. */
+export function throwIfAborted(signal: AbortSignal | undefined, stage: DurableWriteStage, ctx: FailureContext): void {
+  if (signal?.aborted === true) {
+    throw new AbortError({ stage, path: ctx.path, tmpPath: ctx.tmpPath, cause: signal.reason });
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The file-system primitives as {@link Effect}s over a {@link DurableFileSystem}: each one has a
+ * synchronous form (the seam's `*Sync` function, on a descriptor) and an asynchronous form (the
+ * seam's promise function, on a handle). Errors come out raw (Node's `ErrnoException`); the
+ * algorithms decide what a failure means and wrap it with {@link wrapError}.
+ *
+ * @internal
+ * @module
+ */
+import { constants } from 'node:fs';
+import type { DurableFileHandle, DurableFileSystem, DurableStats } from '../file-system.js';
+import type { Effect } from './effect.js';
+
+/** An open file in either mode: the descriptor (sync) or the handle (async). */
+export interface OpenFile {
+  readonly fd: number;
+  readonly handle: DurableFileHandle | undefined;
+}
+
+/** How a file's data is flushed. */
+export type FlushMethod = 'fsync' | 'fdatasync';
+
+/** `O_WRONLY | O_CREAT | O_EXCL`: the temporary file is always a new inode of our own. */
+export const CREATE_EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
+/** `O_RDONLY | O_DIRECTORY` where the platform has it: how a directory is opened to fsync it. */
+export const OPEN_DIRECTORY = constants.O_RDONLY | (constants.O_DIRECTORY ?? 0);
+/** `O_RDONLY`: enough to fsync a file on Linux and macOS. */
+export const OPEN_READ = constants.O_RDONLY;
+
+function handleOf(file: OpenFile): DurableFileHandle {
+  if (file.handle === undefined) throw new Error('durable-write internal error: a descriptor was used in async mode');
+  return file.handle;
+}
+
+/** The primitives over one file system. */
+export interface FileIo {
+  open(path: string, flags: number, mode?: number): Effect<OpenFile>;
+  write(file: OpenFile, buffer: Uint8Array, offset: number, length: number): Effect<number>;
+  flush(file: OpenFile, method: FlushMethod): Effect<void>;
+  chmod(file: OpenFile, mode: number): Effect<void>;
+  chown(file: OpenFile, uid: number, gid: number): Effect<void>;
+  close(file: OpenFile): Effect<void>;
+  rename(from: string, to: string): Effect<void>;
+  unlink(path: string): Effect<void>;
+  mkdir(path: string, mode: number): Effect<void>;
+  stat(path: string): Effect<DurableStats>;
+  lstat(path: string): Effect<DurableStats>;
+  readlink(path: string): Effect<string>;
+}
+
+/** Builds the primitives over `fs`. */
+export function fileIo(fs: DurableFileSystem): FileIo {
+  return {
+    open: (path, flags, mode) => ({
+      label: 'open',
+      sync: () => ({ fd: fs.openSync(path, flags, mode), handle: undefined }),
+      async: async () => {
+        const handle = await fs.open(path, flags, mode);
+        return { fd: handle.fd, handle };
+      },
+    }),
+    write: (file, buffer, offset, length) => ({
+      label: 'write',
+      sync: () => fs.writeSync(file.fd, buffer, offset, length, null),
+      async: async () => (await handleOf(file).write(buffer, offset, length, null)).bytesWritten,
+    }),
+    flush: (file, method) => ({
+      label: method,
+      sync: () => (method === 'fsync' ? fs.fsyncSync(file.fd) : fs.fdatasyncSync(file.fd)),
+      async: () => (method === 'fsync' ? handleOf(file).sync() : handleOf(file).datasync()),
+    }),
+    chmod: (file, mode) => ({
+      label: 'fchmod',
+      sync: () => fs.fchmodSync(file.fd, mode),
+      async: () => handleOf(file).chmod(mode),
+    }),
+    chown: (file, uid, gid) => ({
+      label: 'fchown',
+      sync: () => fs.fchownSync(file.fd, uid, gid),
+      async: () => handleOf(file).chown(uid, gid),
+    }),
+    close: (file) => ({
+      label: 'close',
+      sync: () => fs.closeSync(file.fd),
+      async: () => handleOf(file).close(),
+    }),
+    rename: (from, to) => ({
+      label: 'rename',
+      sync: () => fs.renameSync(from, to),
+      async: () => fs.rename(from, to),
+    }),
+    unlink: (path) => ({
+      label: 'unlink',
+      sync: () => fs.unlinkSync(path),
+      async: () => fs.unlink(path),
+    }),
+    mkdir: (path, mode) => ({
+      label: 'mkdir',
+      sync: () => void fs.mkdirSync(path, { mode }),
+      async: async () => void (await fs.mkdir(path, { mode })),
+    }),
+    stat: (path) => ({ label: 'stat', sync: () => fs.statSync(path), async: () => fs.stat(path) }),
+    lstat: (path) => ({ label: 'lstat', sync: () => fs.lstatSync(path), async: () => fs.lstat(path) }),
+    readlink: (path) => ({ label: 'readlink', sync: () => fs.readlinkSync(path), async: () => fs.readlink(path) }),
+  };
+}
+
+/** The `code` of a Node `ErrnoException`, if `error` has one. */
+export function errnoCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}

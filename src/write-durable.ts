@@ -1,0 +1,324 @@
+/**
+ * `writeDurable` and `writeDurableSync`: replace a file so that, once the call returns, the new
+ * content survives a crash, a power cut or a BMC hard reset, and at no moment can a reader or a
+ * crash see anything but the old content or the whole new one.
+ *
+ * @module
+ */
+import * as nodePath from 'node:path';
+import { DurableWriteError } from './errors.js';
+import type { DurableFileSystem } from './file-system.js';
+import {
+  checkBoolean,
+  checkChoice,
+  checkEncoding,
+  checkFileSystem,
+  checkMode,
+  checkPath,
+  checkSignal,
+  invalidArgValue,
+  namesDirectory,
+  optionsObject,
+} from './internal/arguments.js';
+import { chunkSource, invalidArgType, isWholeData, isWriteDurableData, type ChunkSource, type WriteDurableData } from './internal/data-source.js';
+import { attempt, createDirectories, flushDirectory, quietly, type DirectorySyncPolicy } from './internal/durable-steps.js';
+import { perform, runAsync, runSync, type EffectObserver, type Step } from './internal/effect.js';
+import { CREATE_EXCLUSIVE, errnoCode, fileIo, type FileIo, type FlushMethod, type OpenFile } from './internal/file-io.js';
+import { throwIfAborted, wrapError, type FailureContext } from './internal/failure.js';
+import { enqueue } from './internal/path-queue.js';
+import { resolveTarget } from './internal/resolve-target.js';
+import { tempPathFor } from './internal/temp-name.js';
+import { currentUmask } from './internal/umask.js';
+
+export type { WriteDurableData, DataChunk } from './internal/data-source.js';
+export type { DirectorySyncPolicy } from './internal/durable-steps.js';
+export type { FlushMethod } from './internal/file-io.js';
+
+/** One step of a write, reported to {@link WriteDurableOptions.onStep} as it completes. */
+export interface WriteDurableStepEvent {
+  /** The primitive: `lstat`, `open`, `write`, `fsync`, `fdatasync`, `fchmod`, `close`, `rename`, ... */
+  readonly step: string;
+  /** How long it took, in milliseconds. */
+  readonly milliseconds: number;
+}
+
+/** Options of {@link writeDurable}. An encoding string may stand in their place, as with `fs.writeFile`. */
+export interface WriteDurableOptions {
+  /** Encoding of string data (and string chunks). Default `'utf8'`. */
+  readonly encoding?: BufferEncoding | null | undefined;
+  /**
+   * Permission bits of the file (a number, or an octal string such as `'644'`), applied with
+   * `fchmod` and not reduced by the umask. Default: the existing target's mode; for a new file,
+   * `0o666 & ~umask`. The temporary file has mode `0o600` until this is set.
+   */
+  readonly mode?: number | string | undefined;
+  /**
+   * How the data is flushed: `'fsync'` (data and all metadata) or `'fdatasync'` (data and the
+   * metadata needed to read it back, such as the size; cheaper where timestamps change).
+   * `true` means `'fsync'`, for code passing `fs.writeFile`'s `flush: true`. Default `'fsync'`.
+   */
+  readonly flush?: FlushMethod | true | undefined;
+  /**
+   * `'required'`: a failed directory fsync rejects. `'best-effort'`: a platform or file system
+   * that refuses to fsync a directory (EINVAL, ENOTSUP, EPERM, EISDIR... as on Windows and some
+   * network file systems) is tolerated and reported in {@link WriteDurableResult.directorySyncErrors};
+   * an I/O error still rejects. Default `'required'`.
+   */
+  readonly directorySync?: DirectorySyncPolicy | undefined;
+  /**
+   * Create missing parent directories (mode `0o777 & ~umask`), fsyncing the parent of each one
+   * created so that the whole path survives a crash, as fs-extra's `outputFile` would need.
+   * Default `false` (a missing directory rejects with `ENOENT`, as `fs.writeFile` does).
+   */
+  readonly createParents?: boolean | undefined;
+  /**
+   * Aborts the write before its rename: nothing changes at the target, the temporary file is
+   * removed and the promise rejects with an `AbortError`. After the rename the write completes.
+   * Default: none.
+   */
+  readonly signal?: AbortSignal | undefined;
+  /** The file-system primitives to use (fault injection, the crash simulator). Default: Node's. */
+  readonly fs?: DurableFileSystem | undefined;
+  /** Called after each primitive with its name and duration. Default: none. */
+  readonly onStep?: ((event: WriteDurableStepEvent) => void) | undefined;
+  /** `fs.writeFile`'s flag, accepted for drop-in use: only `'w'` (replace). Default `'w'`. */
+  readonly flag?: 'w' | undefined;
+}
+
+/** Options of {@link writeDurableSync}: those of {@link writeDurable} but the signal. */
+export type WriteDurableSyncOptions = Omit<WriteDurableOptions, 'signal'>;
+
+/** What a completed write did. */
+export interface WriteDurableResult {
+  /** The file replaced: the target, or the file a symlink at the target points to. */
+  readonly path: string;
+  /** How many bytes the file now holds. */
+  readonly bytesWritten: number;
+  /** Whether every directory fsync succeeded (false only under `directorySync: 'best-effort'`). */
+  readonly directorySynced: boolean;
+  /** The directory fsyncs the platform refused under `'best-effort'`; empty otherwise. */
+  readonly directorySyncErrors: readonly DurableWriteError[];
+  /** Directories created by `createParents`, outermost first. */
+  readonly createdDirectories: readonly string[];
+}
+
+/** A write, its arguments checked. */
+interface WritePlan {
+  readonly target: string;
+  readonly mode: number | undefined;
+  readonly flush: FlushMethod;
+  readonly directorySync: DirectorySyncPolicy;
+  readonly createParents: boolean;
+  readonly signal: AbortSignal | undefined;
+  readonly fs: DurableFileSystem;
+  readonly observe: EffectObserver | undefined;
+  readonly encoding: BufferEncoding;
+}
+
+/** How many fresh names to try when a temporary name is taken (EEXIST). */
+const TEMP_NAME_ATTEMPTS = 5;
+
+function planWrite(path: unknown, options: unknown, mode: 'sync' | 'async', operation: string): WritePlan {
+  const target = checkPath(path, 'path', operation);
+  const o = optionsObject(options, operation);
+  if (o['flag'] !== undefined && o['flag'] !== 'w') {
+    throw invalidArgValue(`${operation}: flag must be 'w' (a durable write always replaces the whole file); received ${String(o['flag'])}`);
+  }
+  if (o['flush'] === false) throw invalidArgValue(`${operation}: flush: false is not supported; a durable write always flushes`);
+  const onStep = o['onStep'];
+  if (onStep !== undefined && typeof onStep !== 'function') throw invalidArgType(`${operation}: onStep must be a function`);
+  const observer = onStep as WriteDurableOptions['onStep'];
+  if (namesDirectory(path as string | URL)) {
+    throw new DurableWriteError(`${operation}: ${target} names a directory; the target must be a file`, {
+      code: 'EISDIR',
+      stage: 'validate',
+      path: target,
+    });
+  }
+  return {
+    target,
+    encoding: checkEncoding(o['encoding'], operation),
+    mode: checkMode(o['mode'], operation),
+    flush: o['flush'] === true ? 'fsync' : checkChoice(o['flush'], ['fsync', 'fdatasync'], 'fsync', 'flush', operation),
+    directorySync: checkChoice(o['directorySync'], ['required', 'best-effort'], 'required', 'directorySync', operation),
+    createParents: checkBoolean(o['createParents'], false, 'createParents', operation),
+    signal: checkSignal(o['signal'], operation),
+    fs: checkFileSystem(o['fs'], mode, operation),
+    observe: observer === undefined ? undefined : (step, milliseconds) => observer({ step, milliseconds }),
+  };
+}
+
+/** Creates the temporary file exclusively, with a fresh name if one is taken. */
+function* createTemp(io: FileIo, target: string, ctx: FailureContext): Step<{ file: OpenFile; tmpPath: string }> {
+  for (let attemptNumber = 1; ; attemptNumber += 1) {
+    const tmpPath = tempPathFor(target);
+    try {
+      const file = yield* perform(io.open(tmpPath, CREATE_EXCLUSIVE, 0o600));
+      return { file, tmpPath };
+    } catch (error) {
+      if (errnoCode(error) !== 'EEXIST' || attemptNumber >= TEMP_NAME_ATTEMPTS) throw wrapError('open', error, ctx);
+    }
+  }
+}
+
+/** Writes every byte of `source`, looping over short writes. Returns the byte count. */
+function* writeAll(io: FileIo, file: OpenFile, source: ChunkSource, plan: WritePlan, ctx: FailureContext): Step<number> {
+  let total = 0;
+  for (;;) {
+    throwIfAborted(plan.signal, 'write', ctx);
+    const chunk = yield* attempt('write', source.next(), ctx);
+    if (chunk === undefined) return total;
+    for (let offset = 0; offset < chunk.byteLength; ) {
+      const written = yield* attempt('write', io.write(file, chunk, offset, chunk.byteLength - offset), ctx);
+      if (!Number.isInteger(written) || written <= 0) {
+        throw wrapError('write', Object.assign(new Error(`write made no progress (returned ${written})`), { code: 'EIO' }), ctx);
+      }
+      offset += written;
+    }
+    total += chunk.byteLength;
+  }
+}
+
+/** The whole write, in the order that makes it atomic and durable. */
+function* writeDurableSteps(plan: WritePlan, source: ChunkSource, operation: string): Step<WriteDurableResult> {
+  const io = fileIo(plan.fs);
+  const ctx: FailureContext = { operation, path: plan.target };
+  try {
+    throwIfAborted(plan.signal, 'validate', ctx);
+    const resolved = yield* resolveTarget(io, plan.target, ctx);
+    if (resolved.stats?.isDirectory() === true) {
+      throw new DurableWriteError(`${operation}: ${resolved.path} is a directory; the target must be a file`, {
+        code: 'EISDIR',
+        stage: 'validate',
+        path: plan.target,
+      });
+    }
+    const directory = nodePath.dirname(resolved.path);
+    const parents =
+      plan.createParents && resolved.stats === undefined
+        ? yield* createDirectories(io, directory, plan.directorySync, ctx)
+        : { created: [], refused: [] };
+    const finalMode = plan.mode ?? (resolved.stats === undefined ? 0o666 & ~currentUmask() : resolved.stats.mode & 0o7777);
+    throwIfAborted(plan.signal, 'open', ctx);
+
+    const temp = yield* createTemp(io, resolved.path, ctx);
+    ctx.tmpPath = temp.tmpPath;
+    let open: OpenFile | undefined = temp.file;
+    let bytesWritten: number;
+    try {
+      bytesWritten = yield* writeAll(io, temp.file, source, plan, ctx);
+      const owner = resolved.stats;
+      if (owner !== undefined && (owner.uid !== process.geteuid?.() || owner.gid !== process.getegid?.())) {
+        try {
+          yield* perform(io.chown(temp.file, owner.uid, owner.gid));
+        } catch (error) {
+          // Keeping another user's ownership needs privilege; without it the file becomes ours.
+          if (!['EPERM', 'EINVAL', 'ENOSYS', 'ENOTSUP', 'EOPNOTSUPP'].includes(errnoCode(error) ?? '')) throw wrapError('chown', error, ctx);
+        }
+      }
+      yield* attempt('chmod', io.chmod(temp.file, finalMode), ctx);
+      throwIfAborted(plan.signal, 'flush', ctx);
+      // One fsync, never retried: after a failure Linux has already dropped the error and the data.
+      yield* attempt('flush', io.flush(temp.file, plan.flush), ctx);
+      open = undefined;
+      yield* attempt('close', io.close(temp.file), ctx);
+      throwIfAborted(plan.signal, 'rename', ctx);
+      yield* attempt('rename', io.rename(temp.tmpPath, resolved.path), ctx);
+    } catch (error) {
+      if (open !== undefined) yield* quietly(io.close(open));
+      yield* quietly(io.unlink(temp.tmpPath));
+      throw error;
+    }
+    ctx.tmpPath = undefined;
+    const outcome = yield* flushDirectory(io, directory, plan.directorySync, ctx);
+    const refused = outcome.error === undefined ? parents.refused : [...parents.refused, outcome.error];
+    return {
+      path: resolved.path,
+      bytesWritten,
+      directorySynced: refused.length === 0,
+      directorySyncErrors: refused,
+      createdDirectories: parents.created,
+    };
+  } catch (error) {
+    yield* quietly(source.cancel());
+    throw error;
+  }
+}
+
+/**
+ * Replaces the file at `path` with `data`, atomically and durably.
+ *
+ * Syscalls, in order: `lstat` (and `readlink` per symlink hop) on the target; with
+ * `createParents`, `stat`/`mkdir` per missing directory and an `fsync` of each new directory's
+ * parent; `open(".<name>.<random>.tmp", O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0600)` in the
+ * target's directory; `write` until every byte is written; `fchown` (only to keep an existing
+ * target's owner); `fchmod`; `fsync` (or `fdatasync`); `close`; `rename(tmp, target)`;
+ * `open(dir, O_RDONLY|O_DIRECTORY)`; `fsync(dir)`; `close(dir)`.
+ *
+ * Guarantees: when the promise resolves, the new content and its name are on stable storage (as
+ * far as the device honours flushes); at every moment before, the target holds its previous
+ * content, whole. On rejection before the rename, the target is untouched and the temporary
+ * file removed. A symlink at the target is followed (the link stays). Calls on the same path in
+ * one process run in call order, and each promise resolves once its own data is durable. A
+ * failed fsync is never retried: the promise rejects with a {@link FlushError}.
+ *
+ * @param path - the file to replace (`string` or `file:` URL).
+ * @param data - a string, a Buffer or any `ArrayBufferView`, an iterable or async iterable of
+ *   strings/Uint8Arrays, or a Node `Readable` (streamed in bounded memory).
+ * @param options - {@link WriteDurableOptions}, or an encoding string.
+ * @returns what was written: {@link WriteDurableResult}.
+ * @throws `TypeError` for bad arguments (before the disk is touched); {@link DurableWriteError}
+ *   (with `code`, `stage`, `path`, `tmpPath`) for a failed step; {@link AbortError}.
+ *
+ * @example
+ * ```ts
+ * import { writeDurable } from 'durable-write';
+ * await writeDurable('/var/lib/app/state.json', JSON.stringify(state));
+ * await writeDurable('/var/lib/app/report.csv', createReadStream(source), { createParents: true });
+ * ```
+ */
+export function writeDurable(
+  path: string | URL,
+  data: WriteDurableData,
+  options?: WriteDurableOptions | BufferEncoding,
+): Promise<WriteDurableResult> {
+  const operation = 'writeDurable';
+  let plan: WritePlan;
+  try {
+    plan = planWrite(path, options, 'async', operation);
+    if (!isWriteDurableData(data)) throw invalidData(data, operation);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return enqueue(plan.target, () => runAsync(writeDurableSteps(plan, chunkSource(data, plan.encoding), operation), plan.observe));
+}
+
+/**
+ * The synchronous {@link writeDurable}: the same syscalls in the same order, the same
+ * guarantees, blocking the thread. `data` is a string or an `ArrayBufferView`.
+ *
+ * @example
+ * ```ts
+ * import { writeDurableSync } from 'durable-write';
+ * writeDurableSync('/etc/app/config.json', JSON.stringify(config, null, 2), { mode: 0o640 });
+ * ```
+ */
+export function writeDurableSync(
+  path: string | URL,
+  data: string | NodeJS.ArrayBufferView,
+  options?: WriteDurableSyncOptions | BufferEncoding,
+): WriteDurableResult {
+  const operation = 'writeDurableSync';
+  const plan = planWrite(path, options, 'sync', operation);
+  if (!isWholeData(data)) throw invalidData(data, operation);
+  return runSync(writeDurableSteps(plan, chunkSource(data, plan.encoding), operation), plan.observe);
+}
+
+function invalidData(data: unknown, operation: string): TypeError {
+  const accepted =
+    operation === 'writeDurableSync'
+      ? 'a string, Buffer, TypedArray or DataView'
+      : 'a string, Buffer, TypedArray, DataView, an (async) iterable of them, or a Readable';
+  const received = data === null ? 'null' : typeof data === 'object' ? `an instance of ${data.constructor?.name ?? 'Object'}` : `type ${typeof data}`;
+  return invalidArgType(`${operation}: data must be ${accepted}; received ${received}`);
+}
