@@ -1,0 +1,85 @@
+/**
+ * `syncFilesystem`: `syncfs(2)` on the file system holding a path, with its errors.
+ *
+ * @module
+ */
+import { fileURLToPath } from 'node:url';
+import { DurableWriteError } from './errors.js';
+import type { DurableFileSystem } from './file-system.js';
+import { abortedError, runSyncProgram } from './internal/sync-program.js';
+
+/** Options of {@link syncFilesystem}. */
+export interface SyncFilesystemOptions {
+  /**
+   * Aborts the wait: the promise rejects with an `AbortError` (stage `'syncfs'`) and the `sync`
+   * child is sent SIGKILL. Default: none.
+   */
+  readonly signal?: AbortSignal | undefined;
+  /**
+   * A file-system seam. When it has a `syncfs(path)` method, that method is called instead of
+   * the kernel (the crash simulator of `durable-write/testing` supplies one). Default: none.
+   */
+  readonly fs?: Pick<DurableFileSystem, 'syncfs'> | undefined;
+  /**
+   * The GNU coreutils `sync` program (8.24 or later, for `--file-system`), a name looked up on
+   * PATH or a path. Default `'sync'`.
+   */
+  readonly syncProgram?: string | undefined;
+}
+
+/**
+ * Flushes the file system that holds `path`: `syncfs(2)`, reached by running GNU coreutils
+ * `sync --file-system -- PATH` (no shell), which opens `path` read-only and calls `syncfs` on
+ * that descriptor. Resolves once `syncfs(2)` returned 0.
+ *
+ * Unlike `sync(2)`, `syncfs(2)` reports writeback errors (Linux 5.8 and later): an I/O error on
+ * that file system since the last `syncfs` rejects with a `DurableWriteError` whose `stage` is
+ * `'syncfs'`, `path` is `path` and `code` the errno name (`EIO`, `ENOSPC`, `EDQUOT`...); a path
+ * that cannot be opened rejects the same way (`ENOENT`, `EACCES`...). A missing program rejects
+ * with `code` `'ENOENT'` and a message naming the program and the coreutils package; an old one
+ * without `--file-system`, with `'ENOSYS'`. `options.signal` rejects with an `AbortError`.
+ *
+ * @example
+ * ```ts
+ * import { syncFilesystem } from 'durable-write';
+ * try {
+ *   await syncFilesystem('/srv/data');
+ * } catch (err) {
+ *   // err.code === 'EIO': something written to /srv/data's file system since the last
+ *   // syncfs did not reach the disk; rewrite it from its source.
+ *   throw err;
+ * }
+ * ```
+ */
+export async function syncFilesystem(path: string | URL, options: SyncFilesystemOptions = {}): Promise<void> {
+  const target = toPath(path);
+  const { signal } = options;
+  const before = abortedError('syncfs', signal, target);
+  if (before !== undefined) throw before;
+  const seam = options.fs;
+  if (seam?.syncfs !== undefined) {
+    await seam.syncfs(target);
+    const after = abortedError('syncfs', signal, target);
+    if (after !== undefined) throw after;
+    return;
+  }
+  await runSyncProgram({
+    stage: 'syncfs',
+    args: ['--file-system', '--', target],
+    path: target,
+    signal,
+    syncProgram: options.syncProgram ?? 'sync',
+  });
+}
+
+function toPath(path: string | URL): string {
+  const text = path instanceof URL ? fileURLToPath(path) : path;
+  if (typeof text !== 'string' || text === '' || text.includes('\0')) {
+    throw new DurableWriteError(`syncFilesystem needs a non-empty path without NUL bytes, got ${JSON.stringify(text)}`, {
+      code: 'ERR_INVALID_ARG_VALUE',
+      stage: 'validate',
+      path: typeof text === 'string' ? text : undefined,
+    });
+  }
+  return text;
+}
