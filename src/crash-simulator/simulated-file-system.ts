@@ -1,0 +1,276 @@
+/**
+ * `sim.fs`: the crash simulator's file system object. It is a complete `DurableFileSystem` (so
+ * `writeDurable(path, data, { fs: sim.fs })`, `writeDurableSync`, `syncAll({ fs: sim.fs })` and
+ * `syncFilesystem(path, { fs: sim.fs })` run on it) and offers the `node:fs/promises` calls, and
+ * their `node:fs` `*Sync` twins, that a service typically uses, with Node's error codes.
+ *
+ * Every function is a closure over the simulator (no `this`), so it can be destructured.
+ *
+ * @module
+ */
+import type { DurableFileSystem } from '../file-system.js';
+import { toAbsolutePath, toBytes, type PathLike, type WritableData } from './arguments.js';
+import { fsError } from './errors.js';
+import { decodeFlags } from './open-flags.js';
+import { readAll, SimulatedFileHandle, writeAll } from './simulated-file-handle.js';
+import type { SimulatedKernel } from './simulated-kernel.js';
+import { SimulatedDirent, type SimulatedStats } from './stats.js';
+
+/** Options of `writeFile` / `appendFile` (as in `node:fs/promises`). */
+export interface SimulatedWriteFileOptions {
+  /** Encoding of string data. Default: `'utf8'`. */
+  readonly encoding?: BufferEncoding | null;
+  /** Mode of a file the call creates (before the umask). Default: `0o666`. */
+  readonly mode?: number;
+  /** Open flags. Default: `'w'` for writeFile, `'a'` for appendFile. */
+  readonly flag?: string | number;
+}
+
+/** Options of `readFile`. */
+export interface SimulatedReadFileOptions {
+  /** Decode with this encoding. Default: `null` (a Buffer). */
+  readonly encoding?: BufferEncoding | null;
+  /** Open flags. Default: `'r'`. */
+  readonly flag?: string | number;
+}
+
+/** Options of `mkdir`. */
+export interface SimulatedMkdirOptions {
+  /** Create missing parents too; no error when the directory exists. Default: `false`. */
+  readonly recursive?: boolean;
+  /** Mode (before the umask). Default: `0o777`. */
+  readonly mode?: number;
+}
+
+/** Options of `rm`. */
+export interface SimulatedRmOptions {
+  /** No error when the path is absent. Default: `false`. */
+  readonly force?: boolean;
+  /** Remove a directory and its contents. Default: `false`. */
+  readonly recursive?: boolean;
+}
+
+/** Data `writeFile` accepts: bytes or a string, or an iterable or async iterable of them. */
+export type SimulatedFileData = WritableData | Iterable<WritableData> | AsyncIterable<WritableData>;
+
+/** The crash simulator's file system: a full `DurableFileSystem` plus common `fs` calls. */
+export interface SimulatedFileSystem extends DurableFileSystem {
+  // ---- node:fs/promises ----
+  open(path: PathLike, flags?: number | string, mode?: number): Promise<SimulatedFileHandle>;
+  rename(oldPath: PathLike, newPath: PathLike): Promise<void>;
+  unlink(path: PathLike): Promise<void>;
+  rmdir(path: PathLike): Promise<void>;
+  rm(path: PathLike, options?: SimulatedRmOptions): Promise<void>;
+  mkdir(path: PathLike, options?: SimulatedMkdirOptions | number): Promise<string | undefined>;
+  readdir(path: PathLike, options?: { withFileTypes?: false } | BufferEncoding | null): Promise<string[]>;
+  readdir(path: PathLike, options: { withFileTypes: true }): Promise<SimulatedDirent[]>;
+  stat(path: PathLike): Promise<SimulatedStats>;
+  lstat(path: PathLike): Promise<SimulatedStats>;
+  readlink(path: PathLike): Promise<string>;
+  symlink(target: string, path: PathLike): Promise<void>;
+  chmod(path: PathLike, mode: number): Promise<void>;
+  access(path: PathLike, mode?: number): Promise<void>;
+  readFile(path: PathLike | SimulatedFileHandle, options?: (SimulatedReadFileOptions & { encoding?: null }) | null): Promise<Buffer>;
+  readFile(path: PathLike | SimulatedFileHandle, options: (SimulatedReadFileOptions & { encoding: BufferEncoding }) | BufferEncoding): Promise<string>;
+  writeFile(path: PathLike | SimulatedFileHandle, data: SimulatedFileData, options?: SimulatedWriteFileOptions | BufferEncoding | null): Promise<void>;
+  appendFile(path: PathLike | SimulatedFileHandle, data: SimulatedFileData, options?: SimulatedWriteFileOptions | BufferEncoding | null): Promise<void>;
+  /** `sync(2)`: every pending change of the simulator becomes durable. */
+  sync(): Promise<void>;
+  /** `syncfs(2)`: the simulator is one file system, so the same as `sync` once `path` exists. */
+  syncfs(path: string): Promise<void>;
+
+  // ---- node:fs *Sync ----
+  openSync(path: PathLike, flags?: number | string, mode?: number): number;
+  writeSync(fd: number, buffer: Uint8Array, offset?: number, length?: number, position?: number | null): number;
+  writeSync(fd: number, text: string, position?: number | null, encoding?: BufferEncoding): number;
+  readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null): number;
+  fsyncSync(fd: number): void;
+  fdatasyncSync(fd: number): void;
+  fchmodSync(fd: number, mode: number): void;
+  fchownSync(fd: number, uid: number, gid: number): void;
+  fstatSync(fd: number): SimulatedStats;
+  ftruncateSync(fd: number, length?: number): void;
+  closeSync(fd: number): void;
+  renameSync(oldPath: PathLike, newPath: PathLike): void;
+  unlinkSync(path: PathLike): void;
+  rmdirSync(path: PathLike): void;
+  mkdirSync(path: PathLike, options?: SimulatedMkdirOptions | number): string | undefined;
+  statSync(path: PathLike): SimulatedStats;
+  lstatSync(path: PathLike): SimulatedStats;
+  readlinkSync(path: PathLike): string;
+  symlinkSync(target: string, path: PathLike): void;
+  readdirSync(path: PathLike): string[];
+  existsSync(path: PathLike): boolean;
+  readFileSync(path: PathLike, options?: (SimulatedReadFileOptions & { encoding?: null }) | null): Buffer;
+  readFileSync(path: PathLike, options: (SimulatedReadFileOptions & { encoding: BufferEncoding }) | BufferEncoding): string;
+  writeFileSync(path: PathLike, data: WritableData, options?: SimulatedWriteFileOptions | BufferEncoding | null): void;
+  appendFileSync(path: PathLike, data: WritableData, options?: SimulatedWriteFileOptions | BufferEncoding | null): void;
+}
+
+type WriteOptionsArgument = SimulatedWriteFileOptions | BufferEncoding | null | undefined;
+type ReadOptionsArgument = SimulatedReadFileOptions | BufferEncoding | null | undefined;
+
+function encodingOf(options: WriteOptionsArgument | ReadOptionsArgument): BufferEncoding | null | undefined {
+  return typeof options === 'string' ? options : options?.encoding;
+}
+
+function isIterable(value: unknown): value is Iterable<WritableData> {
+  return typeof value === 'object' && value !== null && Symbol.iterator in value && !ArrayBuffer.isView(value);
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<WritableData> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+/** Builds `sim.fs` over `kernel`; relative paths resolve against `cwd`. */
+export function createSimulatedFileSystem(kernel: SimulatedKernel, cwd: string): SimulatedFileSystem {
+  const abs = (path: PathLike, syscall: string): string => toAbsolutePath(path, cwd, syscall);
+  const mkdirArgs = (options: SimulatedMkdirOptions | number | undefined): [number, boolean] =>
+    typeof options === 'number' ? [options, false] : [options?.mode ?? 0o777, options?.recursive ?? false];
+
+  function openSync(path: PathLike, flags?: number | string, mode?: number): number {
+    const absolute = abs(path, 'open');
+    return kernel.open(absolute, decodeFlags(flags, absolute), mode);
+  }
+
+  function writeSync(fd: number, data: Uint8Array | string, a?: number | null, b?: number | BufferEncoding, c?: number | null): number {
+    if (typeof data === 'string') {
+      return kernel.write(fd, toBytes(data, typeof b === 'string' ? b : 'utf8'), a ?? null);
+    }
+    const offset = a ?? 0;
+    const length = typeof b === 'number' ? b : data.byteLength - offset;
+    if (offset < 0 || length < 0 || offset + length > data.byteLength) throw fsError('EINVAL', 'write');
+    return kernel.write(fd, data.subarray(offset, offset + length), c ?? null);
+  }
+
+  function readFileSync(path: PathLike, options?: ReadOptionsArgument): Buffer | string {
+    const flag = typeof options === 'object' && options !== null ? (options.flag ?? 'r') : 'r';
+    const fd = openSync(path, flag);
+    let bytes: Buffer;
+    try {
+      bytes = readAll(kernel, fd);
+    } finally {
+      kernel.close(fd);
+    }
+    const encoding = encodingOf(options);
+    return encoding === undefined || encoding === null ? bytes : bytes.toString(encoding);
+  }
+
+  function writeFileSyncWith(defaultFlag: string, path: PathLike, data: WritableData, options: WriteOptionsArgument): void {
+    const object = typeof options === 'object' && options !== null ? options : undefined;
+    const fd = openSync(path, object?.flag ?? defaultFlag, object?.mode ?? 0o666);
+    try {
+      writeAll(kernel, fd, toBytes(data, encodingOf(options)));
+    } finally {
+      kernel.close(fd);
+    }
+  }
+
+  async function writeFileWith(
+    defaultFlag: string,
+    file: PathLike | SimulatedFileHandle,
+    data: SimulatedFileData,
+    options: WriteOptionsArgument,
+  ): Promise<void> {
+    const object = typeof options === 'object' && options !== null ? options : undefined;
+    const encoding = encodingOf(options);
+    const owned = !(file instanceof SimulatedFileHandle);
+    const fd = file instanceof SimulatedFileHandle ? file.fd : openSync(file, object?.flag ?? defaultFlag, object?.mode ?? 0o666);
+    try {
+      if (typeof data === 'string' || ArrayBuffer.isView(data)) writeAll(kernel, fd, toBytes(data, encoding));
+      else if (isAsyncIterable(data)) for await (const chunk of data) writeAll(kernel, fd, toBytes(chunk, encoding));
+      else if (isIterable(data)) for (const chunk of data) writeAll(kernel, fd, toBytes(chunk, encoding));
+      else throw new TypeError('The "data" argument must be a string, a Buffer, a TypedArray, a DataView or an iterable');
+    } finally {
+      if (owned) kernel.close(fd);
+    }
+  }
+
+  async function rm(path: PathLike, options?: SimulatedRmOptions): Promise<void> {
+    const absolute = abs(path, 'rm');
+    let stats: SimulatedStats;
+    try {
+      stats = kernel.lstat(absolute);
+    } catch (error) {
+      if (options?.force === true && (error as { code?: unknown }).code === 'ENOENT') return;
+      throw error;
+    }
+    if (!stats.isDirectory()) {
+      kernel.unlink(absolute);
+      return;
+    }
+    if (options?.recursive !== true) throw fsError('EISDIR', 'rm', absolute);
+    for (const entry of kernel.readdir(absolute)) await rm(`${absolute === '/' ? '' : absolute}/${entry.name}`, options);
+    kernel.rmdir(absolute);
+  }
+
+  const fs = {
+    // ---- node:fs/promises ----
+    open: async (path: PathLike, flags?: number | string, mode?: number) => new SimulatedFileHandle(kernel, openSync(path, flags, mode)),
+    rename: async (oldPath: PathLike, newPath: PathLike) => kernel.rename(abs(oldPath, 'rename'), abs(newPath, 'rename')),
+    unlink: async (path: PathLike) => kernel.unlink(abs(path, 'unlink')),
+    rmdir: async (path: PathLike) => kernel.rmdir(abs(path, 'rmdir')),
+    rm,
+    mkdir: async (path: PathLike, options?: SimulatedMkdirOptions | number) => kernel.mkdir(abs(path, 'mkdir'), ...mkdirArgs(options)),
+    readdir: async (path: PathLike, options?: { withFileTypes?: boolean } | BufferEncoding | null) => {
+      const absolute = abs(path, 'scandir');
+      const entries = kernel.readdir(absolute);
+      if (typeof options === 'object' && options?.withFileTypes === true) {
+        return entries.map((entry) => new SimulatedDirent(entry.name, absolute, entry.kind));
+      }
+      return entries.map((entry) => entry.name);
+    },
+    stat: async (path: PathLike) => kernel.stat(abs(path, 'stat')),
+    lstat: async (path: PathLike) => kernel.lstat(abs(path, 'lstat')),
+    readlink: async (path: PathLike) => kernel.readlink(abs(path, 'readlink')),
+    symlink: async (target: string, path: PathLike) => kernel.symlink(target, abs(path, 'symlink')),
+    chmod: async (path: PathLike, mode: number) => kernel.chmod(abs(path, 'chmod'), mode),
+    access: async (path: PathLike) => {
+      kernel.stat(abs(path, 'access'));
+    },
+    readFile: async (file: PathLike | SimulatedFileHandle, options?: ReadOptionsArgument) => {
+      if (file instanceof SimulatedFileHandle) return file.readFile(options as never);
+      return readFileSync(file, options);
+    },
+    writeFile: (file: PathLike | SimulatedFileHandle, data: SimulatedFileData, options?: WriteOptionsArgument) =>
+      writeFileWith('w', file, data, options),
+    appendFile: (file: PathLike | SimulatedFileHandle, data: SimulatedFileData, options?: WriteOptionsArgument) =>
+      writeFileWith('a', file, data, options),
+    sync: async () => kernel.sync(),
+    syncfs: async (path: string) => kernel.syncfs(abs(path, 'syncfs')),
+
+    // ---- node:fs *Sync ----
+    openSync,
+    writeSync,
+    readSync: (fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null) =>
+      kernel.read(fd, buffer, offset, length, position),
+    fsyncSync: (fd: number) => kernel.flush(fd, 'fsync'),
+    fdatasyncSync: (fd: number) => kernel.flush(fd, 'fdatasync'),
+    fchmodSync: (fd: number, mode: number) => kernel.fchmod(fd, mode),
+    fchownSync: (fd: number, uid: number, gid: number) => kernel.fchown(fd, uid, gid),
+    fstatSync: (fd: number) => kernel.fstat(fd),
+    ftruncateSync: (fd: number, length = 0) => kernel.ftruncate(fd, length),
+    closeSync: (fd: number) => kernel.close(fd),
+    renameSync: (oldPath: PathLike, newPath: PathLike) => kernel.rename(abs(oldPath, 'rename'), abs(newPath, 'rename')),
+    unlinkSync: (path: PathLike) => kernel.unlink(abs(path, 'unlink')),
+    rmdirSync: (path: PathLike) => kernel.rmdir(abs(path, 'rmdir')),
+    mkdirSync: (path: PathLike, options?: SimulatedMkdirOptions | number) => kernel.mkdir(abs(path, 'mkdir'), ...mkdirArgs(options)),
+    statSync: (path: PathLike) => kernel.stat(abs(path, 'stat')),
+    lstatSync: (path: PathLike) => kernel.lstat(abs(path, 'lstat')),
+    readlinkSync: (path: PathLike) => kernel.readlink(abs(path, 'readlink')),
+    symlinkSync: (target: string, path: PathLike) => kernel.symlink(target, abs(path, 'symlink')),
+    readdirSync: (path: PathLike) => kernel.readdir(abs(path, 'scandir')).map((entry) => entry.name),
+    existsSync: (path: PathLike) => {
+      try {
+        kernel.stat(abs(path, 'stat'));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    readFileSync,
+    writeFileSync: (path: PathLike, data: WritableData, options?: WriteOptionsArgument) => writeFileSyncWith('w', path, data, options),
+    appendFileSync: (path: PathLike, data: WritableData, options?: WriteOptionsArgument) => writeFileSyncWith('a', path, data, options),
+  };
+  return Object.freeze(fs) as unknown as SimulatedFileSystem;
+}
