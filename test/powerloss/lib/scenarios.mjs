@@ -1,0 +1,130 @@
+/**
+ * The power-loss scenarios (issue 5, item 2). Each one runs inside the guest (`run`), prints the
+ * marker `written` as soon as the write call returned, then hard-resets the machine through its
+ * BMC with the library's own `IpmitoolPowerController` in in-band mode (`ipmitool -I open chassis
+ * power reset` through /dev/ipmi0). The host then checks what the disk kept.
+ *
+ * `durable: false` marks the naive twin: it must lose data in at least one trial, or the harness
+ * is blind. Every durable scenario must keep the new file intact in every trial (scenario (e) may
+ * also keep the old file whole: a replacement is atomic, old or new, never empty or torn).
+ */
+
+/**
+ * @typedef {object} GuestLibrary  What the guest imports from the built package (dist/index.js).
+ * @property {(path: string, data: Uint8Array, options?: object) => Promise<unknown>} writeDurable
+ * @property {() => Promise<unknown>} syncAll
+ * @property {new (options: { interface: 'open' }) => { reset(): Promise<void> }} IpmitoolPowerController
+ */
+
+/**
+ * @typedef {object} GuestContext
+ * @property {GuestLibrary} lib
+ * @property {string} path     absolute path of the target inside the guest
+ * @property {Buffer} data     the new contents
+ * @property {(name: string) => void} mark  prints `POWERLOSS:MARK <name>` on the console
+ */
+
+/**
+ * @typedef {object} Scenario
+ * @property {string} id
+ * @property {string} title
+ * @property {boolean} durable
+ * @property {string} target            path of the file relative to the disk's root
+ * @property {boolean} [preexisting]    the disk starts with an old version of the file
+ * @property {(ctx: GuestContext) => Promise<void>} run
+ */
+
+/** @type {readonly Scenario[]} */
+export const scenarios = [
+  {
+    id: 'a',
+    title: 'naive fs.writeFileSync, then reset (twin)',
+    durable: false,
+    target: 'a.bin',
+    async run({ lib, path, data, mark }) {
+      const fs = await import('node:fs');
+      const power = new lib.IpmitoolPowerController({ interface: 'open' });
+      fs.writeFileSync(path, data);
+      mark('written');
+      await power.reset();
+    },
+  },
+  {
+    id: 'b',
+    title: 'writeDurable (new file), then reset',
+    durable: true,
+    target: 'b.bin',
+    async run({ lib, path, data, mark }) {
+      const power = new lib.IpmitoolPowerController({ interface: 'open' });
+      await lib.writeDurable(path, data);
+      mark('written');
+      await power.reset();
+    },
+  },
+  {
+    id: 'c',
+    title: 'fs.writeFile, then syncAll(), then reset',
+    durable: true,
+    target: 'c.bin',
+    async run({ lib, path, data, mark }) {
+      const fsp = await import('node:fs/promises');
+      const power = new lib.IpmitoolPowerController({ interface: 'open' });
+      await fsp.writeFile(path, data);
+      mark('written');
+      await lib.syncAll();
+      mark('synced');
+      await power.reset();
+    },
+  },
+  {
+    id: 'd',
+    title: 'writeDurable createParents into new dirs, then reset',
+    durable: true,
+    target: 'new/deeper/d.bin',
+    async run({ lib, path, data, mark }) {
+      const power = new lib.IpmitoolPowerController({ interface: 'open' });
+      await lib.writeDurable(path, data, { createParents: true });
+      mark('written');
+      await power.reset();
+    },
+  },
+  {
+    id: 'e',
+    title: 'writeDurable replacing an existing file, then reset',
+    durable: true,
+    target: 'e.bin',
+    preexisting: true,
+    async run({ lib, path, data, mark }) {
+      const power = new lib.IpmitoolPowerController({ interface: 'open' });
+      await lib.writeDurable(path, data);
+      mark('written');
+      await power.reset();
+    },
+  },
+  {
+    id: 'f',
+    title: 'docs/power.md recipe: writeDurable, syncAll(), reset()',
+    durable: true,
+    target: 'f.bin',
+    async run({ lib, path, data, mark }) {
+      const { writeDurable, syncAll, IpmitoolPowerController } = lib;
+      const power = new IpmitoolPowerController({ interface: 'open' });
+      await writeDurable(path, data);
+      mark('written');
+      await syncAll();
+      mark('synced');
+      await power.reset();
+    },
+  },
+];
+
+/**
+ * The scenario with this id.
+ * @param {string} id
+ * @returns {Scenario}
+ */
+export function scenarioById(id) {
+  const found = scenarios.find((s) => s.id === id);
+  if (found === undefined) throw new Error(`unknown power-loss scenario ${JSON.stringify(id)}`);
+  return found;
+}

@@ -1,0 +1,247 @@
+#!/usr/bin/env node
+/**
+ * Power-loss harness (issue 5): boots a Linux guest under QEMU per trial, lets it write with the
+ * library and hard-reset itself through its simulated BMC (`ipmitool -I open chassis power reset`
+ * via the library's IpmitoolPowerController), then checks on the host what the disk kept.
+ *
+ *   node test/powerloss/run.mjs
+ *
+ * Environment:
+ *   POWERLOSS_TRIALS=5          trials per scenario
+ *   POWERLOSS_JOBS=2            guests run at once (default: min(2, CPU count))
+ *   POWERLOSS_SCENARIOS=a,b,... subset of scenarios (default: all)
+ *   POWERLOSS_TRIAL_TIMEOUT=150 seconds before a trial's QEMU is killed and the trial fails
+ *   POWERLOSS_RESULTS=path      where the JSON results go (default test/powerloss/work/results.json)
+ *   POWERLOSS_KEEP=1            keep every trial's disk image and logs (default: only failures')
+ *   POWERLOSS_LIB=path          module the guest imports (default: the repo's dist/index.js)
+ *
+ * Exit status: 0 when every durable scenario kept its data in every trial and the naive twin lost
+ * data at least once; 1 otherwise (or on a harness error); 0 with a one-line reason when a
+ * prerequisite is missing locally, 2 when one is missing in CI (`CI` set).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomInt } from 'node:crypto';
+import { scenarios } from './lib/scenarios.mjs';
+import { findRig, checkLibrary, inCI } from './lib/prerequisites.mjs';
+import { buildInitramfs } from './lib/initramfs.mjs';
+import { makeDisk, bootTrial, killAllChildren } from './lib/vm.mjs';
+import { classifyDisk, LOSS_OUTCOMES } from './lib/classify.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoDir = path.resolve(here, '..', '..');
+const workDir = path.join(here, 'work');
+
+/** @param {string} name @param {number} fallback */
+function intEnv(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(`powerloss: ${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const trials = intEnv('POWERLOSS_TRIALS', 5);
+const jobs = intEnv('POWERLOSS_JOBS', Math.max(1, Math.min(2, os.availableParallelism())));
+const timeoutMs = intEnv('POWERLOSS_TRIAL_TIMEOUT', 150) * 1000;
+const keepAll = process.env['POWERLOSS_KEEP'] === '1';
+const libModule = path.resolve(process.env['POWERLOSS_LIB'] || path.join(repoDir, 'dist', 'index.js'));
+const resultsPath = path.resolve(process.env['POWERLOSS_RESULTS'] || path.join(workDir, 'results.json'));
+const wanted = (process.env['POWERLOSS_SCENARIOS'] || '').split(',').map((s) => s.trim()).filter(Boolean);
+const selected = wanted.length === 0 ? scenarios : scenarios.filter((s) => wanted.includes(s.id));
+if (selected.length !== (wanted.length || scenarios.length)) {
+  console.error(`powerloss: unknown scenario in POWERLOSS_SCENARIOS=${wanted.join(',')} (have ${scenarios.map((s) => s.id).join(',')})`);
+  process.exit(2);
+}
+
+/** Skips locally, fails in CI. @param {string} reason */
+function prerequisiteMissing(reason) {
+  if (inCI) {
+    console.error(`powerloss: FAILED: CI is set but a prerequisite is missing: ${reason}`);
+    process.exit(2);
+  }
+  console.log(`powerloss: skipped: ${reason}`);
+  process.exit(0);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    killAllChildren();
+    console.error(`powerloss: interrupted by ${signal}; every QEMU was killed`);
+    process.exit(130);
+  });
+}
+process.on('exit', killAllChildren);
+
+const found = findRig({ repoDir, libModule });
+if ('missing' in found) prerequisiteMissing(found.missing.join('; '));
+const { rig } = /** @type {{ rig: import('./lib/prerequisites.mjs').Rig }} */ (found);
+if (!libModule.startsWith(repoDir + path.sep)) prerequisiteMissing(`POWERLOSS_LIB must be inside ${repoDir} (the guest sees only that share)`);
+const libProblem = await checkLibrary(libModule);
+if (libProblem !== undefined) prerequisiteMissing(libProblem);
+
+const runStarted = Date.now();
+const runId = new Date(runStarted).toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+const runDir = path.join(workDir, `run-${runId}`);
+fs.mkdirSync(runDir, { recursive: true });
+const initrd = buildInitramfs({
+  workDir: runDir,
+  moduleDir: rig.moduleDir,
+  busybox: rig.busybox,
+  init: path.join(here, 'guest', 'init'),
+});
+console.log(
+  `powerloss: ${selected.length} scenarios x ${trials} trials, ${jobs} guest(s) at a time, kernel ${rig.kernelVersion}, ` +
+    `library ${path.relative(repoDir, libModule)}, work dir ${path.relative(process.cwd(), runDir) || '.'}`,
+);
+
+/** Trials interleaved across scenarios, so slow periods of the host hit every scenario alike. */
+const queue = [];
+for (let trial = 1; trial <= trials; trial += 1) for (const scenario of selected) queue.push({ scenario, trial });
+
+/** @type {any[]} */
+const records = [];
+async function worker() {
+  for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+    records.push(await runOne(item.scenario, item.trial));
+  }
+}
+
+/**
+ * @param {import('./lib/scenarios.mjs').Scenario} scenario
+ * @param {number} trial
+ */
+async function runOne(scenario, trial) {
+  const seed = randomInt(1, 2 ** 31 - 1);
+  const trialDir = path.join(runDir, `${scenario.id}-${trial}`);
+  fs.mkdirSync(trialDir, { recursive: true });
+  const image = makeDisk({ trialDir, scenario, seed });
+  const boot = await bootTrial({
+    trialDir,
+    image,
+    qemu: rig.qemu,
+    kernel: rig.kernel,
+    initrd,
+    repoDir,
+    libModule,
+    scenarioId: scenario.id,
+    seed,
+    timeoutMs,
+  });
+  const classification = boot.error === undefined ? classifyDisk({ image, trialDir, scenario, seed }) : undefined;
+  const outcome = boot.error !== undefined ? 'error' : /** @type {string} */ (classification?.outcome);
+  const expected = boot.error === undefined && (scenario.durable ? outcome === 'intact' || outcome === 'old' : true);
+  const written = boot.markers['written'];
+  const record = {
+    scenario: scenario.id,
+    trial,
+    seed,
+    outcome,
+    detail: boot.error ?? classification?.detail,
+    size: classification?.size ?? null,
+    fsckExit: classification?.fsckExit ?? null,
+    directoryAfter: classification?.directory ?? [],
+    bootToWrittenMs: written ?? null,
+    writtenToResetMs: written !== undefined && boot.resetAtMs !== undefined ? boot.resetAtMs - written : null,
+    resetReason: boot.resetReason ?? null,
+    trialMs: boot.durationMs,
+    markers: boot.markers,
+  };
+  fs.writeFileSync(path.join(trialDir, 'result.json'), JSON.stringify(record, null, 2) + '\n');
+  if (expected && !keepAll) {
+    for (const name of ['disk.img', 'found.bin']) fs.rmSync(path.join(trialDir, name), { force: true });
+  }
+  const gap = record.writtenToResetMs === null ? '' : `, reset ${(record.writtenToResetMs / 1000).toFixed(1)} s after the write returned`;
+  console.log(
+    `  (${scenario.id}) trial ${trial}: ${outcome}${record.detail ? ` (${record.detail})` : ''}${gap}, ${(boot.durationMs / 1000).toFixed(1)} s`,
+  );
+  return record;
+}
+
+try {
+  await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, () => worker()));
+} finally {
+  killAllChildren();
+}
+const totalMs = Date.now() - runStarted;
+
+const outcomes = ['intact', 'old', 'missing', 'zero-length', 'corrupt', 'error'];
+const summary = selected.map((scenario) => {
+  const mine = records.filter((r) => r.scenario === scenario.id);
+  /** @type {Record<string, number>} */
+  const counts = Object.fromEntries(outcomes.map((o) => [o, mine.filter((r) => r.outcome === o).length]));
+  const losses = LOSS_OUTCOMES.reduce((n, o) => n + (counts[o] ?? 0), 0);
+  let verdict;
+  let pass;
+  if ((counts['error'] ?? 0) > 0) {
+    pass = false;
+    verdict = 'FAIL: harness error';
+  } else if (scenario.durable) {
+    pass = losses === 0;
+    verdict = pass ? 'pass: no loss' : `FAIL: lost or tore data in ${losses}/${mine.length}`;
+  } else {
+    pass = losses > 0;
+    verdict = pass ? `pass: lost data in ${losses}/${mine.length} (twin sees loss)` : 'FAIL: never lost data, harness is blind';
+  }
+  const gaps = mine.map((r) => r.writtenToResetMs).filter((g) => typeof g === 'number');
+  return {
+    id: scenario.id,
+    title: scenario.title,
+    durable: scenario.durable,
+    trials: mine.length,
+    counts,
+    losses,
+    pass,
+    verdict,
+    writtenToResetMs: gaps.length ? { min: Math.min(...gaps), max: Math.max(...gaps) } : null,
+  };
+});
+const pass = summary.every((s) => s.pass);
+
+const header = ['scenario', 'trials', ...outcomes, 'verdict'];
+const rows = summary.map((s) => [`(${s.id}) ${s.title}`, String(s.trials), ...outcomes.map((o) => String(s.counts[o])), s.verdict]);
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+const line = (cells) => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+console.log('');
+console.log(line(header));
+for (const row of rows) console.log(line(row));
+console.log('');
+const allGaps = records.map((r) => r.writtenToResetMs).filter((g) => typeof g === 'number');
+const trialTimes = records.map((r) => r.trialMs);
+console.log(
+  `powerloss: ${records.length} trials in ${(totalMs / 1000).toFixed(0)} s with ${jobs} guest(s) at a time ` +
+    `(a trial ${(Math.min(...trialTimes) / 1000).toFixed(1)}-${(Math.max(...trialTimes) / 1000).toFixed(1)} s; ` +
+    `reset ${allGaps.length ? `${(Math.min(...allGaps) / 1000).toFixed(1)}-${(Math.max(...allGaps) / 1000).toFixed(1)} s` : 'never'} after the write returned)`,
+);
+
+const results = {
+  date: new Date(runStarted).toISOString(),
+  machine: {
+    host: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    guestKernel: rig.kernelVersion,
+    node: process.version,
+    qemu: rig.qemu,
+    accel: 'tcg',
+  },
+  library: path.relative(repoDir, libModule),
+  trialsPerScenario: trials,
+  jobs,
+  totalMs,
+  pass,
+  summary,
+  trials: records.sort((x, y) => x.scenario.localeCompare(y.scenario) || x.trial - y.trial),
+};
+fs.mkdirSync(path.dirname(resultsPath), { recursive: true });
+fs.writeFileSync(resultsPath, JSON.stringify(results, null, 2) + '\n');
+fs.writeFileSync(path.join(runDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+console.log(`powerloss: results written to ${path.relative(process.cwd(), resultsPath)}`);
+console.log(pass ? 'powerloss: PASS' : 'powerloss: FAIL');
+process.exit(pass ? 0 : 1);
