@@ -1,0 +1,82 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { distCjs, requireBuild } from '../support/built-package.js';
+import { missing } from '../support/prerequisites.js';
+import { fdArg, traceNode, type Syscall } from '../support/strace.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const lacking = missing({ tools: ['strace'] });
+
+/** The calls that touch `dir` or the descriptors opened in it, in order. */
+function callsIn(trace: readonly Syscall[], dir: string): string[] {
+  const fds = new Set<string>();
+  const steps: string[] = [];
+  for (const call of trace) {
+    const touchesDir = call.args.includes(`"${dir}`);
+    if (call.name === 'openat' || call.name === 'open') {
+      if (!touchesDir) continue;
+      const isDir = call.args.includes(`"${dir}"`);
+      const kind = isDir ? 'open(dir' : call.args.includes('.tmp"') ? 'open(tmp' : 'open(target';
+      const flags = ['O_CREAT', 'O_EXCL', 'O_TRUNC', 'O_DIRECTORY', 'O_RDONLY', 'O_WRONLY'].filter((f) => call.args.includes(f));
+      steps.push(`${kind}, ${flags.join('|')})`);
+      fds.add(call.result.split(' ')[0] ?? '');
+    } else if (['write', 'pwrite64', 'writev', 'pwritev', 'fsync', 'fdatasync', 'fchmod', 'fchown', 'close'].includes(call.name)) {
+      const fd = fdArg(call);
+      if (!fds.has(fd)) continue;
+      const step = call.name === 'pwrite64' || call.name === 'writev' || call.name === 'pwritev' ? 'write' : call.name;
+      if (step !== 'write' || steps.at(-1) !== 'write') steps.push(step);
+      if (call.name === 'close') fds.delete(fd);
+    } else if (call.name.startsWith('rename') && touchesDir) {
+      steps.push(call.args.includes('.tmp"') ? 'rename(tmp, target)' : call.name);
+    }
+  }
+  return steps;
+}
+
+const DURABLE_ORDER = [
+  'open(tmp, O_CREAT|O_EXCL|O_WRONLY)',
+  'write',
+  'fchmod',
+  'fsync',
+  'close',
+  'rename(tmp, target)',
+  'open(dir, O_DIRECTORY|O_RDONLY)',
+  'fsync',
+  'close',
+];
+
+describe.skipIf(lacking !== undefined)(`syscall order under strace${lacking === undefined ? '' : ` (skipped: ${lacking})`}`, () => {
+  it.each([
+    ['writeDurable', `require(process.argv[1]).writeDurable(process.argv[2], 'payload').catch(e => { console.error(e); process.exit(1); })`],
+    ['writeDurableSync', `require(process.argv[1]).writeDurableSync(process.argv[2], 'payload')`],
+  ])('%s: open(tmp, O_CREAT|O_EXCL) → write → fsync(tmp) → close → rename → open(dir) → fsync(dir)', (_name, script) => {
+    requireBuild();
+    const dir = tempDir();
+    const steps = callsIn(traceNode(script, [distCjs, join(dir, 'target')]), dir);
+    expect(steps).toEqual(DURABLE_ORDER);
+  });
+
+  it('renameDurable: fsync(source) → rename → fsync(target dir) → fsync(source dir)', () => {
+    requireBuild();
+    const dir = tempDir();
+    const script = `
+      const fs = require('node:fs');
+      fs.mkdirSync(process.argv[2] + '/in'); fs.mkdirSync(process.argv[2] + '/out');
+      fs.writeFileSync(process.argv[2] + '/in/file', 'data');
+      require(process.argv[1]).renameDurable(process.argv[2] + '/in/file', process.argv[2] + '/out/file')
+        .catch(e => { console.error(e); process.exit(1); });`;
+    const trace = traceNode(script, [distCjs, dir]).filter((c) => c.name !== 'write');
+    const names = trace
+      .filter((c) => /^(openat|fsync|rename\w*)$/.test(c.name) && (c.name === 'fsync' || c.args.includes(`"${dir}/`)))
+      .map((c) => (c.name === 'fsync' ? 'fsync' : `${c.name.replace(/at2?$/, '')}(${/"([^"]+)"/.exec(c.args)?.[1]?.slice(dir.length + 1)})`));
+    expect(names.slice(-7)).toEqual(['open(in/file)', 'fsync', 'rename(in/file)', 'open(out)', 'fsync', 'open(in)', 'fsync']);
+  });
+
+  it('twin: fs.writeFile makes none of it (open with O_TRUNC on the target, write, close: no fsync, no rename)', () => {
+    const dir = tempDir();
+    const script = `require('node:fs').writeFile(process.argv[1], 'payload', (e) => { if (e) process.exit(1); })`;
+    const steps = callsIn(traceNode(script, [join(dir, 'target')]), dir);
+    expect(steps).toEqual(['open(target, O_CREAT|O_TRUNC|O_WRONLY)', 'write', 'close']);
+    expect(steps).not.toEqual(DURABLE_ORDER);
+  });
+});
