@@ -1,0 +1,26 @@
+import { describe, expect, it, vi } from 'vitest';
+import { DurableWriteError, isDurableWriteError } from '../../src/errors.js';
+import { isPowerControlError, PowerControlError } from '../../src/power-control-error.js';
+
+describe('PowerControlError', () => {
+  it('is a DurableWriteError with stage power, reason, verb, exitCode and stderr', () => {
+    const err = new PowerControlError('m', { reason: 'auth', verb: 'reset', exitCode: 1, stderr: 'RAKP 2 HMAC is invalid' });
+    expect(err).toBeInstanceOf(DurableWriteError);
+    expect(err).toMatchObject({ name: 'PowerControlError', stage: 'power', reason: 'auth', verb: 'reset', exitCode: 1 });
+    expect(isDurableWriteError(err)).toBe(true);
+    expect(isPowerControlError(err)).toBe(true);
+    expect(isPowerControlError(new DurableWriteError('x', { stage: 'power' }))).toBe(false);
+    expect(isPowerControlError(new Error('x'))).toBe(false);
+    expect(isPowerControlError(null)).toBe(false);
+  });
+
+  it('is recognised across two copies of the module (as between the ESM and CJS builds)', async () => {
+    vi.resetModules();
+    const specifier: string = '../../src/power-control-error.js?copy=2';
+    const other = (await import(specifier)) as typeof import('../../src/power-control-error.js');
+    expect(other.PowerControlError).not.toBe(PowerControlError);
+    const foreign: unknown = new other.PowerControlError('m', { reason: 'failed', verb: 'on' });
+    expect(foreign).not.toBeInstanceOf(PowerControlError);
+    expect(isPowerControlError(foreign)).toBe(true);
+  });
+});
