@@ -81,6 +81,7 @@ process.on('exit', killAllChildren);
 const found = findRig({ repoDir, libModule });
 if ('missing' in found) prerequisiteMissing(found.missing.join('; '));
 const { rig } = /** @type {{ rig: import('./lib/prerequisites.mjs').Rig }} */ (found);
+if (/\s/.test(repoDir)) prerequisiteMissing(`the repository path ${JSON.stringify(repoDir)} has white space, which the guest's kernel command line cannot carry`);
 if (!libModule.startsWith(repoDir + path.sep)) prerequisiteMissing(`POWERLOSS_LIB must be inside ${repoDir} (the guest sees only that share)`);
 const libProblem = await checkLibrary(libModule);
 if (libProblem !== undefined) prerequisiteMissing(libProblem);

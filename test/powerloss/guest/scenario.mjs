@@ -31,7 +31,11 @@ try {
   }
   const data = payload(`new:${id}`, Number(seedText), NEW_SIZE);
   mark('start');
-  await scenario.run({ lib, path: path.join(mountpoint, scenario.target), data, mark });
+  const settle = async () => {
+    if ((scenario.settleMs ?? 0) > 0) await new Promise((resolve) => setTimeout(resolve, scenario.settleMs));
+    mark('settled');
+  };
+  await scenario.run({ lib, path: path.join(mountpoint, scenario.target), data, mark, settle });
   mark('reset-returned');
   // The BMC resets the machine a moment after acknowledging; wait for it without touching the disk.
   await new Promise((resolve) => setTimeout(resolve, 60_000));

@@ -22,6 +22,7 @@
  * @property {string} path     absolute path of the target inside the guest
  * @property {Buffer} data     the new contents
  * @property {(name: string) => void} mark  prints `POWERLOSS:MARK <name>` on the console
+ * @property {() => Promise<void>} settle  waits the scenario's `settleMs` (if any), then marks `settled`
  */
 
 /**
@@ -31,6 +32,9 @@
  * @property {boolean} durable
  * @property {string} target            path of the file relative to the disk's root
  * @property {boolean} [preexisting]    the disk starts with an old version of the file
+ * @property {number} [settleMs]        wait between the write and the reset (default 0); scenario
+ *   (e) and its twin wait past ext4's 5 s journal commit, so a truncation that was not followed by
+ *   an fsync is on disk when the reset lands (the classic zero-length file)
  * @property {(ctx: GuestContext) => Promise<void>} run
  */
 
@@ -94,10 +98,28 @@ export const scenarios = [
     durable: true,
     target: 'e.bin',
     preexisting: true,
-    async run({ lib, path, data, mark }) {
+    settleMs: 8000,
+    async run({ lib, path, data, mark, settle }) {
       const power = new lib.IpmitoolPowerController({ interface: 'open' });
       await lib.writeDurable(path, data);
       mark('written');
+      await settle();
+      await power.reset();
+    },
+  },
+  {
+    id: 'e0',
+    title: 'naive fs.writeFileSync over an existing file, then reset (twin of e)',
+    durable: false,
+    target: 'e0.bin',
+    preexisting: true,
+    settleMs: 8000,
+    async run({ lib, path, data, mark, settle }) {
+      const fs = await import('node:fs');
+      const power = new lib.IpmitoolPowerController({ interface: 'open' });
+      fs.writeFileSync(path, data);
+      mark('written');
+      await settle();
       await power.reset();
     },
   },

@@ -97,12 +97,12 @@ export async function bootTrial(options) {
     '-kernel', kernel,
     '-initrd', initrd,
     '-append', append,
-    '-drive', `file=${image},format=raw,if=virtio,cache=writeback`,
+    '-drive', `file=${qemuEscape(image)},format=raw,if=virtio,cache=writeback`,
     '-virtfs', 'local,path=/usr,mount_tag=hostusr,security_model=none,readonly=on',
-    '-virtfs', `local,path=${repoDir},mount_tag=repo,security_model=none,readonly=on`,
+    '-virtfs', `local,path=${qemuEscape(repoDir)},mount_tag=repo,security_model=none,readonly=on`,
     '-device', 'ipmi-bmc-sim,id=bmc0',
     '-device', 'isa-ipmi-kcs,bmc=bmc0',
-    '-qmp', `unix:${qmpPath},server=on,wait=off`,
+    '-qmp', `unix:${qemuEscape(qmpPath)},server=on,wait=off`,
   ];
   const started = Date.now();
   const since = () => Date.now() - started;
@@ -173,6 +173,11 @@ export async function bootTrial(options) {
   if (result.markers['written'] === undefined) result.error ??= 'the guest never printed the "written" marker';
   result.durationMs = since();
   return result;
+}
+
+/** QEMU's option syntax doubles a comma inside a value. @param {string} value */
+function qemuEscape(value) {
+  return value.replace(/,/g, ',,');
 }
 
 /** @param {fs.WriteStream} stream */
