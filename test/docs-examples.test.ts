@@ -1,0 +1,61 @@
+/**
+ * Runs every example in the docs: each ```ts block in README.md and docs/*.md whose first line
+ * is `// example: <name>` is transpiled, its imports of 'durable-write' pointed at the built
+ * package, and run in its own Node process, which must exit 0.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import { distEsm, distTestingEsm, repoRoot, requireBuild } from './support/built-package.js';
+
+interface Example {
+  readonly file: string;
+  readonly name: string;
+  readonly code: string;
+}
+
+function examplesIn(file: string): Example[] {
+  const text = readFileSync(join(repoRoot, file), 'utf8');
+  const examples: Example[] = [];
+  for (const match of text.matchAll(/```ts\n\/\/ example: ([^\n]+)\n([\s\S]*?)```/g)) {
+    examples.push({ file, name: (match[1] ?? '').trim(), code: match[2] ?? '' });
+  }
+  return examples;
+}
+
+const files = ['README.md', ...readdirSync(join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const examples = files.flatMap(examplesIn);
+
+function toRunnable(code: string): string {
+  const js = ts.transpileModule(code, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
+  }).outputText;
+  return js
+    .replaceAll(`'durable-write/testing'`, `'${pathToFileURL(distTestingEsm).href}'`)
+    .replaceAll(`'durable-write'`, `'${pathToFileURL(distEsm).href}'`);
+}
+
+describe('documentation examples', () => {
+  it('there are examples to run', () => {
+    expect(examples.length).toBeGreaterThan(0);
+  });
+
+  it.each(examples.map((e) => [`${e.file}: ${e.name}`, e] as const))('%s', (_title, example) => {
+    requireBuild();
+    const dir = mkdtempSync(join(tmpdir(), 'durable-write-example-'));
+    try {
+      const script = join(dir, 'example.mjs');
+      writeFileSync(script, toRunnable(example.code));
+      execFileSync(process.execPath, [script], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    } catch (error) {
+      const detail = error as { stderr?: Buffer; stdout?: Buffer };
+      throw new Error(`example "${example.name}" in ${example.file} failed:\n${detail.stderr?.toString() ?? ''}${detail.stdout?.toString() ?? ''}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
