@@ -1,0 +1,14 @@
+/** `npm run demo`, the README's main-job command, must work and say what it did. */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot, requireBuild } from './support/built-package.js';
+
+describe('npm run demo', () => {
+  it('writes a file durably and prints each step with its time', () => {
+    requireBuild();
+    const output = execFileSync(process.execPath, [join(repoRoot, 'scripts', 'demo.mjs')], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+    for (const step of ['open', 'write', 'fsync', 'close', 'rename']) expect(output).toMatch(new RegExp(`^\\s+${step}\\s+[\\d.]+ ms`, 'm'));
+    expect(output).toMatch(/content check: ok; temp files left: 0/);
+  });
+});
