@@ -23,7 +23,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomInt } from 'node:crypto';
+import { randomInt, createHash } from 'node:crypto';
 import { scenarios } from './lib/scenarios.mjs';
 import { findRig, checkLibrary, inCI } from './lib/prerequisites.mjs';
 import { buildInitramfs } from './lib/initramfs.mjs';
@@ -90,6 +90,26 @@ const runStarted = Date.now();
 const runId = new Date(runStarted).toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
 const runDir = path.join(workDir, `run-${runId}`);
 fs.mkdirSync(runDir, { recursive: true });
+// Keep the newest few runs' artefacts (logs, failed trials' disk images), drop older ones.
+const oldRuns = fs
+  .readdirSync(workDir)
+  .filter((name) => /^run-\d{8}T\d{6}$/.test(name))
+  .sort()
+  .slice(0, -5);
+for (const name of oldRuns) fs.rmSync(path.join(workDir, name), { recursive: true, force: true });
+// The guest imports a snapshot of the built package taken now, so that a rebuild of dist/ during
+// the run (tsup cleans it first) cannot break a trial halfway.
+const defaultLib = path.join(repoDir, 'dist', 'index.js');
+let guestLib = libModule;
+if (libModule === defaultLib) {
+  const snapshot = path.join(runDir, 'package');
+  fs.cpSync(path.dirname(defaultLib), path.join(snapshot, 'dist'), { recursive: true });
+  fs.writeFileSync(path.join(snapshot, 'package.json'), JSON.stringify({ type: 'module', private: true }) + '\n');
+  guestLib = path.join(snapshot, 'dist', 'index.js');
+  const snapshotProblem = await checkLibrary(guestLib);
+  if (snapshotProblem !== undefined) prerequisiteMissing(`the snapshot of dist/ is incomplete (was it being rebuilt?): ${snapshotProblem}`);
+}
+const libSha256 = createHash('sha256').update(fs.readFileSync(guestLib)).digest('hex');
 const initrd = buildInitramfs({
   workDir: runDir,
   moduleDir: rig.moduleDir,
@@ -129,7 +149,7 @@ async function runOne(scenario, trial) {
     kernel: rig.kernel,
     initrd,
     repoDir,
-    libModule,
+    libModule: guestLib,
     scenarioId: scenario.id,
     seed,
     timeoutMs,
@@ -233,6 +253,7 @@ const results = {
     accel: 'tcg',
   },
   library: path.relative(repoDir, libModule),
+  librarySha256: libSha256,
   trialsPerScenario: trials,
   jobs,
   totalMs,

@@ -114,5 +114,6 @@ export function buildInitramfs({ workDir, moduleDir, busybox, init }) {
   fs.writeFileSync(path.join(root, 'modules', 'order'), names.join('\n') + '\n');
   const out = path.join(workDir, 'initramfs.cpio');
   execFileSync('sh', ['-c', 'find . | LC_ALL=C sort | cpio -o -H newc --quiet > "$0"', out], { cwd: root });
+  fs.rmSync(root, { recursive: true, force: true });
   return out;
 }
