@@ -89,10 +89,18 @@ describe.skipIf(skip !== undefined)('IpmitoolPowerController with ipmi_sim' + (s
       expect(await sim.power()).toBe('off');
     });
 
-    it('cycle cuts power (the sim powers back on a second later)', async () => {
+    it('cycle cuts power, and the sim powers back on a second later', async () => {
       const before = (await sim.calls()).length;
       await remote().cycle();
       expect((await sim.calls()).slice(before)).toContain('set power 0');
+      // Wait for the power-on half, so it cannot land in a later test.
+      const deadline = Date.now() + 5000;
+      while (!(await sim.calls()).slice(before).includes('set power 1')) {
+        if (Date.now() > deadline) throw new Error(`no power-on after cycle: ${(await sim.calls()).slice(before).join(', ')}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect((await sim.calls()).slice(before).filter((c) => c.startsWith('set'))).toEqual(['set power 0', 'set power 1']);
+      expect(await sim.power()).toBe('on');
     });
 
     it('reset sends a hard reset', async () => {
