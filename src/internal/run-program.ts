@@ -102,7 +102,7 @@ export function runProgram(file: string, args: readonly string[], options: RunPr
     child.once('spawn', () => {
       if (child.pid !== undefined) options.onSpawn?.(child.pid);
     });
-    child.once('error', (error: NodeJS.ErrnoException) => {
+    child.on('error', (error: NodeJS.ErrnoException) => {
       // Either the spawn failed (no 'close' follows) or killing failed; the first is what we see.
       if (child.pid === undefined) settle({ kind: 'spawn-error', error });
     });

@@ -1,72 +1,66 @@
 /**
  * Proves with strace that syncAll makes a successful sync(2) and syncFilesystem a successful
- * syncfs(2): strace attaches to this very test process (-p, root in CI) and follows its children
- * (-f), so it sees the syscalls of the `sync` program the functions spawn. The twin runs the same
- * harness around code that does not call them and sees neither syscall.
+ * syncfs(2): a tiny Node script that calls them (the library's real code, transpiled from src/)
+ * runs under `strace -f -e trace=sync,syncfs`, which follows the `sync` program they spawn. The
+ * twin runs the same harness on a script that only writes a file, and sees neither syscall.
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { syncAll } from '../../src/sync-all.js';
-import { syncFilesystem } from '../../src/sync-filesystem.js';
 import { missing } from '../support/prerequisites.js';
+import { transpileSources } from './support/transpile-sources.js';
 
-const skip = missing({ tools: ['strace', 'sync'], root: true });
+const run = promisify(execFile);
+const skip = missing({ tools: ['strace', 'sync'] });
+const root = resolve(import.meta.dirname, '../..');
 
 let dir: string;
+let syncAllUrl: string;
+let syncFilesystemUrl: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dw-sync-strace-'));
+  syncAllUrl = pathToFileURL(transpileSources(join(root, 'src/sync-all.ts'), root, join(dir, 'lib'))).href;
+  syncFilesystemUrl = pathToFileURL(transpileSources(join(root, 'src/sync-filesystem.ts'), root, join(dir, 'lib'))).href;
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Runs `body` with strace attached to this process and its children; returns strace's log. */
-async function traced(name: string, body: () => Promise<void>): Promise<string> {
+/** Runs `script` (ESM) under strace; returns the trace. */
+async function traced(name: string, script: string): Promise<string> {
+  const file = join(dir, `${name}.mjs`);
   const out = join(dir, `${name}.strace`);
-  const strace = spawn('strace', ['-f', '-qq', '-e', 'trace=sync,syncfs', '-o', out, '-p', String(process.pid)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  strace.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  const exited = new Promise<void>((resolve) => strace.once('exit', () => resolve()));
-  // strace has attached once it created its output file and stopped every thread; wait for the
-  // file, then a little more for the threads.
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const exists = await readFile(out).then(() => true, () => false);
-    if (exists) break;
-    if (Date.now() > deadline) throw new Error(`strace did not attach: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  await new Promise((r) => setTimeout(r, 200));
-  try {
-    await body();
-  } finally {
-    strace.kill('SIGINT'); // detaches, leaving this process running
-    await exited;
-  }
+  await writeFile(file, script);
+  await run('strace', ['-f', '-qq', '-e', 'trace=sync,syncfs', '-o', out, process.execPath, file], { cwd: dir });
   return readFile(out, 'utf8');
 }
 
 describe.skipIf(skip !== undefined)('syscalls made by syncAll and syncFilesystem' + (skip ? ` (skipped: ${skip})` : ''), () => {
-  it('syncAll makes sync() and syncFilesystem makes syncfs(...) = 0', async () => {
-    const log = await traced('both', async () => {
-      await syncAll();
-      await syncFilesystem(dir);
-    });
+  it('syncAll makes sync() and syncFilesystem makes syncfs(...) = 0, in that order', async () => {
+    const log = await traced(
+      'both',
+      `import { syncAll } from ${JSON.stringify(syncAllUrl)};
+import { syncFilesystem } from ${JSON.stringify(syncFilesystemUrl)};
+await syncAll();
+await syncFilesystem(${JSON.stringify(dir)});
+`,
+    );
     expect(log).toMatch(/^\d+\s+sync\(\)\s+= 0$/m);
     expect(log).toMatch(/^\d+\s+syncfs\(\d+\)\s+= 0$/m);
-    // sync() came first: the calls were awaited in order.
     expect(log.search(/sync\(\)/)).toBeLessThan(log.search(/syncfs\(/));
   });
 
-  it('twin: the same harness around a plain await sees neither syscall', async () => {
-    const log = await traced('twin', async () => {
-      await new Promise((r) => setTimeout(r, 50));
-    });
+  it('twin: a script that only writes a file makes neither syscall', async () => {
+    const log = await traced(
+      'twin',
+      `import { writeFile } from 'node:fs/promises';
+await writeFile(${JSON.stringify(join(dir, 'plain.txt'))}, 'data');
+`,
+    );
     expect(log).not.toMatch(/sync\(\)|syncfs\(/);
   });
 });
