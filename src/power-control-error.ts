@@ -89,6 +89,14 @@ export class PowerControlError extends DurableWriteError {
 /**
  * Whether `value` is a {@link PowerControlError}, from either the ESM or the CJS copy of this
  * package.
+ *
+ * @example
+ * ```ts
+ * await power.off().catch((err: unknown) => {
+ *   if (isPowerControlError(err) && err.reason === 'unreachable') return scheduleRetry();
+ *   throw err;
+ * });
+ * ```
  */
 export function isPowerControlError(value: unknown): value is PowerControlError {
   return hasErrorKind(value, 'power-control');
