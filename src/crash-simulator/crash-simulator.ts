@@ -34,31 +34,31 @@ export interface CrashSimulatorOptions {
    * Files that exist, durably, when the simulator starts (absolute paths; missing parent
    * directories are created). Default: none.
    */
-  readonly files?: Readonly<Record<string, string | Uint8Array>>;
+  readonly files?: Readonly<Record<string, string | Uint8Array>> | undefined;
   /** Directories that exist, durably, when the simulator starts. Default: none (only `/`). */
-  readonly directories?: readonly string[];
+  readonly directories?: readonly string[] | undefined;
   /** The directory relative paths resolve against. Default: `'/'`. */
-  readonly cwd?: string;
+  readonly cwd?: string | undefined;
   /** The umask applied to the mode of created files and directories. Default: `0o022`. */
-  readonly umask?: number;
+  readonly umask?: number | undefined;
   /** Owner of created files. Default: the process's uid (`process.getuid()`, else 0). */
-  readonly uid?: number;
+  readonly uid?: number | undefined;
   /** Group of created files. Default: the process's gid (`process.getgid()`, else 0). */
-  readonly gid?: number;
+  readonly gid?: number | undefined;
   /**
    * With a sector size, each `write()` reaches the disk sector by sector (so an explored crash
    * state may hold part of one write: a torn write). Default: unset, each `write()` call reaches
    * the disk whole or not at all.
    */
-  readonly sectorSize?: number;
+  readonly sectorSize?: number | undefined;
   /**
    * The most candidate states {@link CrashSimulator.crashStates} may enumerate before it throws a
    * RangeError (the count is the product, over the files and directories with unflushed changes,
    * of their number of unflushed changes plus one). Default: `10_000`.
    */
-  readonly maxCrashStates?: number;
+  readonly maxCrashStates?: number | undefined;
   /** How many calls {@link CrashSimulator.trace} keeps (the oldest are dropped). Default: `10_000`. */
-  readonly traceLimit?: number;
+  readonly traceLimit?: number | undefined;
 }
 
 /** A state the disk may hold after a crash at the moment it was explored. */

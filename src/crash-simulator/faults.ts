@@ -39,28 +39,28 @@ export interface FaultSpec {
   /** The operation, or operations, that fail. */
   readonly op: FaultOperation | readonly FaultOperation[];
   /** The errno name the operation fails with. Default: `'EIO'`. */
-  readonly code?: string;
+  readonly code?: string | undefined;
   /**
    * Only calls on these paths fail: an absolute path (compared after resolving `.`/`..`, and for
    * a descriptor operation, with the path it was opened by), a RegExp, or a predicate. A rename
    * matches on either of its paths. Default: every path.
    */
-  readonly path?: string | RegExp | ((path: string) => boolean);
+  readonly path?: string | RegExp | ((path: string) => boolean) | undefined;
   /** How many matching calls fail; `'always'` for every one. Default: `1`. */
-  readonly times?: number | 'always';
+  readonly times?: number | 'always' | undefined;
   /** Let this many matching calls succeed before failing. Default: `0`. */
-  readonly after?: number;
+  readonly after?: number | undefined;
   /**
    * For `write` only: instead of failing, write at most this many bytes and report that count (a
    * short write, as a full disk or a signal can cause). `code` is then ignored. Default: unset.
    */
-  readonly shortWrite?: number;
+  readonly shortWrite?: number | undefined;
   /**
    * For `fsync`/`fdatasync` only: whether the failure also drops the changes the flush was to make
    * durable, as Linux does (the error is reported once; the dirty pages are marked clean, so the
    * next fsync succeeds with the data not on disk). Default: `true`.
    */
-  readonly dropsUnflushed?: boolean;
+  readonly dropsUnflushed?: boolean | undefined;
 }
 
 /** An injected fault: how often it fired, and a way to remove it. */

@@ -13,13 +13,13 @@ import type { SimulatedStats } from './stats.js';
 /** Options of `handle.writeFile()` / `handle.appendFile()`. */
 export interface HandleWriteFileOptions {
   /** Encoding of string data. Default: `'utf8'`. */
-  readonly encoding?: BufferEncoding | null;
+  readonly encoding?: BufferEncoding | null | undefined;
 }
 
 /** Options of `handle.readFile()`. */
 export interface HandleReadFileOptions {
   /** Decode to a string with this encoding. Default: `null` (a Buffer). */
-  readonly encoding?: BufferEncoding | null;
+  readonly encoding?: BufferEncoding | null | undefined;
 }
 
 const READ_CHUNK = 64 * 1024;

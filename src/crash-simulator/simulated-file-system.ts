@@ -19,35 +19,35 @@ import { SimulatedDirent, type SimulatedStats } from './stats.js';
 /** Options of `writeFile` / `appendFile` (as in `node:fs/promises`). */
 export interface SimulatedWriteFileOptions {
   /** Encoding of string data. Default: `'utf8'`. */
-  readonly encoding?: BufferEncoding | null;
+  readonly encoding?: BufferEncoding | null | undefined;
   /** Mode of a file the call creates (before the umask). Default: `0o666`. */
-  readonly mode?: number;
+  readonly mode?: number | undefined;
   /** Open flags. Default: `'w'` for writeFile, `'a'` for appendFile. */
-  readonly flag?: string | number;
+  readonly flag?: string | number | undefined;
 }
 
 /** Options of `readFile`. */
 export interface SimulatedReadFileOptions {
   /** Decode with this encoding. Default: `null` (a Buffer). */
-  readonly encoding?: BufferEncoding | null;
+  readonly encoding?: BufferEncoding | null | undefined;
   /** Open flags. Default: `'r'`. */
-  readonly flag?: string | number;
+  readonly flag?: string | number | undefined;
 }
 
 /** Options of `mkdir`. */
 export interface SimulatedMkdirOptions {
   /** Create missing parents too; no error when the directory exists. Default: `false`. */
-  readonly recursive?: boolean;
+  readonly recursive?: boolean | undefined;
   /** Mode (before the umask). Default: `0o777`. */
-  readonly mode?: number;
+  readonly mode?: number | undefined;
 }
 
 /** Options of `rm`. */
 export interface SimulatedRmOptions {
   /** No error when the path is absent. Default: `false`. */
-  readonly force?: boolean;
+  readonly force?: boolean | undefined;
   /** Remove a directory and its contents. Default: `false`. */
-  readonly recursive?: boolean;
+  readonly recursive?: boolean | undefined;
 }
 
 /** Data `writeFile` accepts: bytes or a string, or an iterable or async iterable of them. */
