@@ -8,7 +8,7 @@
 /**
  * The operations a fault can target. Names are the system calls': `fsync` is `handle.sync()` and
  * `fsyncSync`, `fdatasync` is `handle.datasync()` and `fdatasyncSync`; `chmod`, `chown`, `stat`
- * and `truncate` also cover their descriptor forms (`fchmod`, `handle.chmod()`, `fstat`,
+ * and `truncate` also cover their descriptor forms (`fchmod`, `handle.chmod()`, `fstat`, `access`,
  * `ftruncate`). Path-level helpers (`writeFile`, `appendFile`, `readFile`) are made of `open`,
  * `write`/`read` and `close`, and fail through those.
  */
@@ -41,9 +41,9 @@ export interface FaultSpec {
   /** The errno name the operation fails with. Default: `'EIO'`. */
   readonly code?: string | undefined;
   /**
-   * Only calls on these paths fail: an absolute path (compared after resolving `.`/`..`, and for
-   * a descriptor operation, with the path it was opened by), a RegExp, or a predicate. A rename
-   * matches on either of its paths. Default: every path.
+   * Only calls on these paths fail: an absolute path (compared after resolving `.`/`..`; for a
+   * descriptor operation, with the file's path when it was opened, symbolic links resolved), a
+   * RegExp, or a predicate. A rename matches on either of its paths. Default: every path.
    */
   readonly path?: string | RegExp | ((path: string) => boolean) | undefined;
   /** How many matching calls fail; `'always'` for every one. Default: `1`. */

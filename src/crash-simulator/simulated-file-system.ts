@@ -225,9 +225,7 @@ export function createSimulatedFileSystem(kernel: SimulatedKernel, cwd: string):
     readlink: async (path: PathLike) => kernel.readlink(abs(path, 'readlink')),
     symlink: async (target: string, path: PathLike) => kernel.symlink(target, abs(path, 'symlink')),
     chmod: async (path: PathLike, mode: number) => kernel.chmod(abs(path, 'chmod'), mode),
-    access: async (path: PathLike) => {
-      kernel.stat(abs(path, 'access'));
-    },
+    access: async (path: PathLike) => kernel.access(abs(path, 'access')),
     readFile: async (file: PathLike | SimulatedFileHandle, options?: ReadOptionsArgument) => {
       if (file instanceof SimulatedFileHandle) return file.readFile(options as never);
       return readFileSync(file, options);

@@ -31,7 +31,7 @@ import {
 export interface TraceEntry {
   /** The system call, as Node names it: `open`, `write`, `fsync`, `rename`, `close`, ... */
   readonly syscall: string;
-  /** The path it is about (for a descriptor call, the path the descriptor was opened by). */
+  /** The path it is about (for a descriptor call, the file's path when it was opened, links resolved). */
   readonly path?: string;
   /** The second path of a `rename` or `symlink`. */
   readonly dest?: string;
@@ -268,6 +268,11 @@ export class SimulatedKernel {
   lstat(path: string): SimulatedStats {
     this.check(this.enter('lstat', 'lstat', [path]), 'lstat', path);
     return new SimulatedStats(this.existing(lookup(this.volatile, path, false, 'lstat'), 'lstat', path));
+  }
+
+  access(path: string): void {
+    this.check(this.enter('access', 'stat', [path]), 'access', path);
+    this.existing(lookup(this.volatile, path, true, 'access'), 'access', path);
   }
 
   readlink(path: string): string {

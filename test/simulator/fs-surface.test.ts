@@ -77,7 +77,7 @@ describe('sim.fs: node:fs/promises surface', () => {
     await expect(sim.fs.rm('/a')).rejects.toMatchObject({ code: 'EISDIR' });
     await sim.fs.rm('/a', { recursive: true });
     await sim.fs.rm('/a', { force: true });
-    await expect(sim.fs.access('/a')).rejects.toMatchObject({ code: 'ENOENT', syscall: 'stat' });
+    await expect(sim.fs.access('/a')).rejects.toMatchObject({ code: 'ENOENT', syscall: 'access' });
     expect(await sim.fs.readdir('/')).toEqual([]);
   });
 
