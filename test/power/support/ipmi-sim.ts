@@ -117,7 +117,15 @@ export async function startIpmiSim(options: { initialPower?: 'on' | 'off'; chass
   child.stderr?.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let dead = false;
-  void exited.then(() => (dead = true));
+  // Never leave a simulator behind, even when the test process ends without calling stop().
+  const killOnExit = (): void => {
+    if (!dead) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  void exited.then(() => {
+    dead = true;
+    process.removeListener('exit', killOnExit);
+  });
 
   const stop = async (): Promise<void> => {
     if (!dead) {
