@@ -257,3 +257,14 @@ export const overwriteInPlaceWithFsync: Writer = async (sim, path, data) => {
   await handle.close();
   await fsyncDirectory(sim, posix.dirname(path));
 };
+
+/** The zero-length-file bug: temp file, write, close, rename, directory fsync; no fsync of the file. */
+export const renameWithoutFileFsync: Writer = async (sim, path, data) => {
+  await sim.fs.mkdir(posix.dirname(path), { recursive: true });
+  const tmp = `${path}.${Math.random().toString(16).slice(2)}.tmp`;
+  const handle = await sim.fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  await handle.writeFile(typeof data === 'string' || Buffer.isBuffer(data) ? data : data.join(''));
+  await handle.close();
+  await sim.fs.rename(tmp, path);
+  await fsyncDirectory(sim, posix.dirname(path));
+};

@@ -7,8 +7,9 @@
  * write on the rebooted machine, the file holds exactly one complete version: never empty, never
  * torn, never older than a write whose promise had resolved.
  *
- * Twins: the same harness must catch an `fs.writeFile`-style write and a rename without a
- * directory fsync.
+ * Twins: the same harness must catch an `fs.writeFile`-style write, a rename without a
+ * directory fsync, a rename without an fsync of the file, and an in-place overwrite with fsync
+ * (the last only through the exploring crash model).
  *
  * Seeds: one run with a fixed seed (CI-stable), one with a random seed, which is in the test's
  * name and in fast-check's failure message. Reproduce with `FC_SEED=<seed> npx vitest run
@@ -21,6 +22,7 @@ import {
   checkScenario,
   overwriteInPlaceWithFsync,
   renameWithoutDirectoryFsync,
+  renameWithoutFileFsync,
   scenarioArbitrary,
   sequentialScenarioArbitrary,
   writeFileStyle,
@@ -62,6 +64,12 @@ describe('twins: the same harness catches the naive writes', () => {
     const result = await fc.check(survives(renameWithoutDirectoryFsync), { seed: FIXED_SEED, numRuns: RUNS });
     expect(result.failed).toBe(true);
     expect(String(result.errorInstance)).toMatch(/missing|older than/);
+  }, 60_000);
+
+  it('temp file + rename + directory fsync without an fsync of the file leaves an empty file', async () => {
+    const result = await fc.check(survives(renameWithoutFileFsync, 'explore', sequentialScenarioArbitrary), { seed: FIXED_SEED, numRuns: RUNS });
+    expect(result.failed).toBe(true);
+    expect(String(result.errorInstance)).toMatch(/holds "": not one complete version/);
   }, 60_000);
 
   it('an in-place overwrite with fsync leaves an empty file in an explored crash state', async () => {
