@@ -264,6 +264,17 @@ const results = {
 fs.mkdirSync(path.dirname(resultsPath), { recursive: true });
 fs.writeFileSync(resultsPath, JSON.stringify(results, null, 2) + '\n');
 fs.writeFileSync(path.join(runDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
-console.log(`powerloss: results written to ${path.relative(process.cwd(), resultsPath)}`);
+const markdown = [
+  `Measured ${results.date.slice(0, 16).replace('T', ' ')} UTC on ${results.machine.host}, ${results.machine.cpus} CPUs ` +
+    `(${results.machine.cpuModel}), ${results.machine.memoryGiB} GiB; guest kernel ${rig.kernelVersion} under QEMU TCG; ` +
+    `library ${results.library}; ${trials} trials per scenario, ${jobs} guest(s) at a time, ${(totalMs / 1000).toFixed(0)} s in all.`,
+  '',
+  `| scenario | trials | ${outcomes.join(' | ')} | verdict |`,
+  `| --- | ---: | ${outcomes.map(() => '---:').join(' | ')} | --- |`,
+  ...summary.map((s) => `| (${s.id}) ${s.title} | ${s.trials} | ${outcomes.map((o) => s.counts[o]).join(' | ')} | ${s.verdict} |`),
+  '',
+].join('\n');
+fs.writeFileSync(resultsPath.replace(/\.json$/, '') + '.md', markdown);
+console.log(`powerloss: results written to ${path.relative(process.cwd(), resultsPath)} (and .md)`);
 console.log(pass ? 'powerloss: PASS' : 'powerloss: FAIL');
 process.exit(pass ? 0 : 1);
