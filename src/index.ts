@@ -20,6 +20,15 @@ export { fsyncFile, fsyncFileSync } from './fsync-file.js';
 export type { FsyncFileOptions, FsyncFileSyncOptions } from './fsync-file.js';
 export { fsyncDirectory, fsyncDirectorySync } from './fsync-directory.js';
 export type { FsyncDirectoryOptions, FsyncDirectoryResult, FsyncDirectorySyncOptions } from './fsync-directory.js';
+export { syncAll } from './sync-all.js';
+export type { SyncAllOptions } from './sync-all.js';
+export { syncFilesystem } from './sync-filesystem.js';
+export type { SyncFilesystemOptions } from './sync-filesystem.js';
+export type { PowerCallOptions, PowerController, PowerState, PowerVerb } from './power-controller.js';
+export { IpmitoolPowerController } from './ipmitool-power-controller.js';
+export type { IpmitoolPowerControllerOptions } from './ipmitool-power-controller.js';
+export { isPowerControlError, PowerControlError } from './power-control-error.js';
+export type { PowerControlErrorOptions, PowerControlReason } from './power-control-error.js';
 export {
   AbortError,
   DurableWriteError,

@@ -5,10 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot, requireBuild } from './support/built-package.js';
 
 describe('npm run demo', () => {
-  it('writes a file durably and prints each step with its time', () => {
+  it('shows a naive write lost and a durable one kept at a simulated reset, then writes durably with per-step times', () => {
     requireBuild();
     const output = execFileSync(process.execPath, [join(repoRoot, 'scripts', 'demo.mjs')], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
     for (const step of ['open', 'write', 'fsync', 'close', 'rename']) expect(output).toMatch(new RegExp(`^\\s+${step}\\s+[\\d.]+ ms`, 'm'));
     expect(output).toMatch(/content check: ok; temp files left: 0/);
+    expect(output).toMatch(/fs\.writeFile .*LOST/);
+    expect(output).toMatch(/writeDurable \+ syncAll .*kept/);
+    expect(output).toMatch(/always one complete version/);
   });
 });

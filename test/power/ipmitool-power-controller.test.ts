@@ -94,7 +94,7 @@ describe.skipIf(skip !== undefined)('IpmitoolPowerController with ipmi_sim' + (s
       await remote().cycle();
       expect((await sim.calls()).slice(before)).toContain('set power 0');
       // Wait for the power-on half, so it cannot land in a later test.
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + 15_000;
       while (!(await sim.calls()).slice(before).includes('set power 1')) {
         if (Date.now() > deadline) throw new Error(`no power-on after cycle: ${(await sim.calls()).slice(before).join(', ')}`);
         await new Promise((r) => setTimeout(r, 50));
