@@ -5,11 +5,10 @@
  */
 import type { DurableWriteError } from './errors.js';
 import type { DurableFileSystem } from './file-system.js';
-import { checkChoice, checkFileSystem, checkPath, checkSignal, optionsObject } from './internal/arguments.js';
+import { checkChoice } from './internal/arguments.js';
 import { flushDirectory, type DirectorySyncPolicy } from './internal/durable-steps.js';
 import { runAsync, runSync } from './internal/effect.js';
-import { fileIo } from './internal/file-io.js';
-import { throwIfAborted, type FailureContext } from './internal/failure.js';
+import { pathOperation } from './internal/path-operation.js';
 
 /** Options of {@link fsyncDirectory}. */
 export interface FsyncDirectoryOptions {
@@ -37,12 +36,9 @@ export interface FsyncDirectoryResult {
 }
 
 function prepare(path: unknown, options: unknown, mode: 'sync' | 'async', operation: string) {
-  const o = optionsObject(options, operation);
-  const ctx: FailureContext = { operation, path: checkPath(path, 'path', operation) };
-  const policy = checkChoice(o['directorySync'], ['required', 'best-effort'], 'required', 'directorySync', operation);
-  const signal = checkSignal(o['signal'], operation);
-  throwIfAborted(signal, 'flush-directory', ctx);
-  return flushDirectory(fileIo(checkFileSystem(o['fs'], mode, operation)), ctx.path, policy, ctx);
+  return pathOperation(path, options, mode, operation, 'flush-directory', (io, o, ctx) =>
+    flushDirectory(io, ctx.path, checkChoice(o['directorySync'], ['required', 'best-effort'], 'required', 'directorySync', operation), ctx),
+  );
 }
 
 /**

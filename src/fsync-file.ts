@@ -4,11 +4,11 @@
  * @module
  */
 import type { DurableFileSystem } from './file-system.js';
-import { checkChoice, checkFileSystem, checkPath, checkSignal, optionsObject } from './internal/arguments.js';
+import { checkChoice } from './internal/arguments.js';
 import { flushFile } from './internal/durable-steps.js';
 import { runAsync, runSync } from './internal/effect.js';
-import { fileIo, type FlushMethod } from './internal/file-io.js';
-import { throwIfAborted, type FailureContext } from './internal/failure.js';
+import type { FlushMethod } from './internal/file-io.js';
+import { pathOperation } from './internal/path-operation.js';
 
 /** Options of {@link fsyncFile}. */
 export interface FsyncFileOptions {
@@ -24,12 +24,9 @@ export interface FsyncFileOptions {
 export type FsyncFileSyncOptions = Omit<FsyncFileOptions, 'signal'>;
 
 function prepare(path: unknown, options: unknown, mode: 'sync' | 'async', operation: string) {
-  const o = optionsObject(options, operation);
-  const ctx: FailureContext = { operation, path: checkPath(path, 'path', operation) };
-  const flush = checkChoice(o['flush'], ['fsync', 'fdatasync'], 'fsync', 'flush', operation);
-  const signal = checkSignal(o['signal'], operation);
-  throwIfAborted(signal, 'open', ctx);
-  return flushFile(fileIo(checkFileSystem(o['fs'], mode, operation)), ctx.path, flush, ctx);
+  return pathOperation(path, options, mode, operation, 'open', (io, o, ctx) =>
+    flushFile(io, ctx.path, checkChoice(o['flush'], ['fsync', 'fdatasync'], 'fsync', 'flush', operation), ctx),
+  );
 }
 
 /**
