@@ -150,6 +150,25 @@ describe.each(writeModes)('$name', ({ write }) => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('reads the umask without changing it: a new file under umask 027 gets 0640', async () => {
+    const dir = tempDir();
+    const previous = process.umask(0o027);
+    try {
+      await write(join(dir, 'masked'), 'x');
+      expect(process.umask()).toBe(0o027);
+    } finally {
+      process.umask(previous);
+    }
+    expect(statSync(join(dir, 'masked')).mode & 0o7777).toBe(0o640);
+  });
+
+  it('takes fs.writeFile\'s flush: true as fsync', async () => {
+    const dir = tempDir();
+    const { fs, calls } = faultyFileSystem();
+    await write(join(dir, 'f'), 'data', { flush: true, fs });
+    expect(calls.filter((c) => c.op === 'sync').map((c) => c.path)).toEqual([expect.stringMatching(/\.tmp$/), dir]);
+  });
+
   it('uses fdatasync when asked', async () => {
     const dir = tempDir();
     const { fs, calls } = faultyFileSystem();
