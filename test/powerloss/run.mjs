@@ -87,15 +87,17 @@ const libProblem = await checkLibrary(libModule);
 if (libProblem !== undefined) prerequisiteMissing(libProblem);
 
 const runStarted = Date.now();
-const runId = new Date(runStarted).toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+const runId = `${new Date(runStarted).toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${process.pid}`;
 const runDir = path.join(workDir, `run-${runId}`);
 fs.mkdirSync(runDir, { recursive: true });
-// Keep the newest few runs' artefacts (logs, failed trials' disk images), drop older ones.
+// Keep the newest few runs' artefacts (logs, failed trials' disk images); drop older ones that
+// no other run can still be using (untouched for an hour).
 const oldRuns = fs
   .readdirSync(workDir)
-  .filter((name) => /^run-\d{8}T\d{6}$/.test(name))
+  .filter((name) => /^run-\d{8}T\d{6}(-\d+)?$/.test(name))
   .sort()
-  .slice(0, -5);
+  .slice(0, -5)
+  .filter((name) => Date.now() - fs.statSync(path.join(workDir, name)).mtimeMs > 3_600_000);
 for (const name of oldRuns) fs.rmSync(path.join(workDir, name), { recursive: true, force: true });
 // The guest imports a snapshot of the built package taken now, so that a rebuild of dist/ during
 // the run (tsup cleans it first) cannot break a trial halfway.
