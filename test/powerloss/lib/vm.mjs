@@ -164,6 +164,7 @@ export async function bootTrial(options) {
     result.error ??= `qemu exited with ${outcome.code ?? outcome.signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`;
   }
   qmp.close();
+  fs.writeFileSync(path.join(trialDir, 'qemu-stderr.log'), stderr);
   await Promise.all([endStream(consoleLog), endStream(qmpLog)]);
   if (socketDir !== trialDir) fs.rmSync(socketDir, { recursive: true, force: true });
   if (result.resetReason !== undefined && result.resetReason !== 'guest-reset') {
