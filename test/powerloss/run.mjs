@@ -279,4 +279,6 @@ const markdown = [
 fs.writeFileSync(resultsPath.replace(/\.json$/, '') + '.md', markdown);
 console.log(`powerloss: results written to ${path.relative(process.cwd(), resultsPath)} (and .md)`);
 console.log(pass ? 'powerloss: PASS' : 'powerloss: FAIL');
+// The plain closing line: one per scenario, each a check that passed or failed.
+console.log(`powerloss: ${summary.filter((s) => s.pass).length} passed, ${summary.filter((s) => !s.pass).length} failed`);
 process.exit(pass ? 0 : 1);
