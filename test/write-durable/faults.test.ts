@@ -58,9 +58,11 @@ describe.each(writeModes)('$name under injected EIO', ({ write }) => {
     const dir = tempDir();
     const target = join(dir, 'target');
     writeFileSync(target, 'previous');
-    const { fs } = faultyFileSystem({ fail: (call) => (call.op === 'sync' && call.path === dir ? 'EIO' : undefined) });
+    const { fs, calls } = faultyFileSystem({ fail: (call) => (call.op === 'sync' && call.path === dir ? 'EIO' : undefined) });
     const error: unknown = await write(target, 'replacement', { fs }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'EIO', stage: 'flush-directory', path: target });
+    // After a successful rename the temp name is the target's inode: it is never unlinked.
+    expect(calls.some((c) => c.op === 'unlink')).toBe(false);
     expect(String((error as Error).message)).toMatch(/may not survive a crash/);
     expect(readFileSync(target, 'utf8')).toBe('replacement');
     expect(leftoverTemps(dir)).toEqual([]);
