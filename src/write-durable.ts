@@ -54,7 +54,10 @@ export interface WriteDurableOptions {
   readonly mode?: number | string | undefined;
   /**
    * How the data is flushed: `'fsync'` (data and all metadata) or `'fdatasync'` (data and the
-   * metadata needed to read it back, such as the size; cheaper where timestamps change).
+   * metadata needed to read it back, such as the size; cheaper where timestamps change). With
+   * `'fdatasync'` POSIX does not promise that the mode and owner set on the temp file are
+   * flushed; on ext4 and XFS the directory fsync that follows commits them with the rename, but
+   * use `'fsync'` where the permissions must survive a crash on any file system.
    * `true` means `'fsync'`, for code passing `fs.writeFile`'s `flush: true`. Default `'fsync'`.
    */
   readonly flush?: FlushMethod | true | undefined;
@@ -186,12 +189,14 @@ function* writeDurableSteps(plan: WritePlan, source: ChunkSource, operation: str
   try {
     throwIfAborted(plan.signal, 'validate', ctx);
     const resolved = yield* resolveTarget(io, plan.target, ctx);
-    if (resolved.stats?.isDirectory() === true) {
-      throw new DurableWriteError(`${operation}: ${resolved.path} is a directory; the target must be a file`, {
-        code: 'EISDIR',
-        stage: 'validate',
-        path: plan.target,
-      });
+    if (resolved.stats !== undefined && !resolved.stats.isFile()) {
+      // Replacing a device, FIFO or socket with a regular file (think /dev/null as root) is never
+      // what a caller meant; fs.writeFile would have written into it instead.
+      const isDirectory = resolved.stats.isDirectory();
+      throw new DurableWriteError(
+        `${operation}: ${resolved.path} is ${isDirectory ? 'a directory' : 'not a regular file (a device, FIFO or socket)'}; the target must be a regular file or not exist`,
+        { code: isDirectory ? 'EISDIR' : 'EINVAL', stage: 'validate', path: plan.target },
+      );
     }
     const directory = nodePath.dirname(resolved.path);
     const parents =

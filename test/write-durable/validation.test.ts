@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { lstatSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeDurable, writeDurableSync } from '../../src/write-durable.js';
@@ -41,6 +42,14 @@ describe.each(writeModes)('$name rejects bad input before touching the disk', ({
     expect(calls).toEqual([]);
     expect(readFileSync(join(dir, 'target'), 'utf8')).toBe('previous');
     expect(readdirSync(dir)).toEqual(['target']);
+  });
+
+  it('a FIFO (or device, or socket) as the target: EINVAL, never replaced by a regular file', async () => {
+    const dir = tempDir();
+    execFileSync('mkfifo', [join(dir, 'pipe')]);
+    await expect(write(join(dir, 'pipe'), 'x')).rejects.toMatchObject({ name: 'DurableWriteError', code: 'EINVAL', stage: 'validate' });
+    expect(lstatSync(join(dir, 'pipe')).isFIFO()).toBe(true);
+    expect(readdirSync(dir)).toEqual(['pipe']);
   });
 
   it('an existing directory as the target: EISDIR, nothing created', async () => {
