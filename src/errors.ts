@@ -48,9 +48,10 @@ const BRAND = Symbol.for('durable-write.error');
 /** Brands for the subclasses, keyed by the class's `kind`. */
 type ErrorKind = 'durable-write' | 'flush' | 'abort' | 'power-control';
 
-function codeOf(cause: unknown): string | undefined {
-  if (typeof cause === 'object' && cause !== null && 'code' in cause) {
-    const code = (cause as { code: unknown }).code;
+/** @internal The `code` of a Node `ErrnoException` (or any error carrying a string `code`). */
+export function errnoCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
     if (typeof code === 'string') return code;
   }
   return undefined;
@@ -82,7 +83,7 @@ export class DurableWriteError extends Error {
 
   constructor(message: string, options: DurableWriteErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = options.code ?? codeOf(options.cause);
+    this.code = options.code ?? errnoCode(options.cause);
     this.stage = options.stage;
     this.path = options.path;
     this.tmpPath = options.tmpPath;

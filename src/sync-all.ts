@@ -4,7 +4,7 @@
  * @module
  */
 import type { DurableFileSystem } from './file-system.js';
-import { abortedError, runSyncProgram } from './internal/sync-program.js';
+import { flushThroughSeamOrProgram } from './internal/sync-program.js';
 
 /** Options of {@link syncAll}. */
 export interface SyncAllOptions {
@@ -48,15 +48,11 @@ export interface SyncAllOptions {
  * ```
  */
 export async function syncAll(options: SyncAllOptions = {}): Promise<void> {
-  const { signal } = options;
-  const before = abortedError('sync', signal);
-  if (before !== undefined) throw before;
-  const seam = options.fs;
-  if (seam?.sync !== undefined) {
-    await seam.sync();
-    const after = abortedError('sync', signal);
-    if (after !== undefined) throw after;
-    return;
-  }
-  await runSyncProgram({ stage: 'sync', args: [], signal, syncProgram: options.syncProgram ?? 'sync' });
+  await flushThroughSeamOrProgram({
+    stage: 'sync',
+    args: [],
+    signal: options.signal,
+    syncProgram: options.syncProgram ?? 'sync',
+    seamFlush: options.fs?.sync?.bind(options.fs),
+  });
 }

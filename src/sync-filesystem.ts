@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { DurableWriteError } from './errors.js';
 import type { DurableFileSystem } from './file-system.js';
-import { abortedError, runSyncProgram } from './internal/sync-program.js';
+import { flushThroughSeamOrProgram } from './internal/sync-program.js';
 
 /** Options of {@link syncFilesystem}. */
 export interface SyncFilesystemOptions {
@@ -53,22 +53,14 @@ export interface SyncFilesystemOptions {
  */
 export async function syncFilesystem(path: string | URL, options: SyncFilesystemOptions = {}): Promise<void> {
   const target = toPath(path);
-  const { signal } = options;
-  const before = abortedError('syncfs', signal, target);
-  if (before !== undefined) throw before;
-  const seam = options.fs;
-  if (seam?.syncfs !== undefined) {
-    await seam.syncfs(target);
-    const after = abortedError('syncfs', signal, target);
-    if (after !== undefined) throw after;
-    return;
-  }
-  await runSyncProgram({
+  const syncfs = options.fs?.syncfs?.bind(options.fs);
+  await flushThroughSeamOrProgram({
     stage: 'syncfs',
     args: ['--file-system', '--', target],
     path: target,
-    signal,
+    signal: options.signal,
     syncProgram: options.syncProgram ?? 'sync',
+    seamFlush: syncfs === undefined ? undefined : () => syncfs(target),
   });
 }
 

@@ -6,7 +6,7 @@
  * @module
  */
 import * as nodePath from 'node:path';
-import { DurableWriteError } from './errors.js';
+import { DurableWriteError, errnoCode } from './errors.js';
 import type { DurableFileSystem } from './file-system.js';
 import {
   checkBoolean,
@@ -23,7 +23,7 @@ import {
 import { chunkSource, invalidArgType, isWholeData, isWriteDurableData, type ChunkSource, type WriteDurableData } from './internal/data-source.js';
 import { attempt, createDirectories, flushDirectory, quietly, type DirectorySyncPolicy } from './internal/durable-steps.js';
 import { perform, runAsync, runSync, type EffectObserver, type Step } from './internal/effect.js';
-import { CREATE_EXCLUSIVE, errnoCode, fileIo, type FileIo, type FlushMethod, type OpenFile } from './internal/file-io.js';
+import { CREATE_EXCLUSIVE, fileIo, type FileIo, type FlushMethod, type OpenFile } from './internal/file-io.js';
 import { throwIfAborted, wrapError, type FailureContext } from './internal/failure.js';
 import { enqueue } from './internal/path-queue.js';
 import { resolveTarget } from './internal/resolve-target.js';

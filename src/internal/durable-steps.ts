@@ -7,10 +7,9 @@
  * @module
  */
 import * as nodePath from 'node:path';
-import type { DurableWriteError } from '../errors.js';
-import type { DurableWriteStage } from '../errors.js';
+import { errnoCode, type DurableWriteError, type DurableWriteStage } from '../errors.js';
 import { perform, type Effect, type Step } from './effect.js';
-import { errnoCode, OPEN_DIRECTORY, OPEN_READ, type FileIo, type FlushMethod, type OpenFile } from './file-io.js';
+import { OPEN_DIRECTORY, OPEN_READ, type FileIo, type FlushMethod, type OpenFile } from './file-io.js';
 import { wrapError, type FailureContext } from './failure.js';
 
 /** Whether a directory fsync must succeed, or may be refused by the platform. */

@@ -5,8 +5,7 @@
  * @internal
  * @module
  */
-import { AbortError, DurableWriteError, FlushError, isDurableWriteError, type DurableWriteStage } from '../errors.js';
-import { errnoCode } from './file-io.js';
+import { AbortError, DurableWriteError, errnoCode, FlushError, isDurableWriteError, type DurableWriteStage } from '../errors.js';
 
 /** What an operation is doing, for error messages. */
 export interface FailureContext {
@@ -60,7 +59,11 @@ export function wrapError(stage: DurableWriteStage, cause: unknown, ctx: Failure
 }
 
 /** Throws an {@link AbortError} if `signal` has fired. */
-export function throwIfAborted(signal: AbortSignal | undefined, stage: DurableWriteStage, ctx: FailureContext): void {
+export function throwIfAborted(
+  signal: AbortSignal | undefined,
+  stage: DurableWriteStage,
+  ctx: { readonly path?: string | undefined; readonly tmpPath?: string | undefined },
+): void {
   if (signal?.aborted === true) {
     throw new AbortError({ stage, path: ctx.path, tmpPath: ctx.tmpPath, cause: signal.reason });
   }

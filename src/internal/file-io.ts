@@ -104,12 +104,3 @@ export function fileIo(fs: DurableFileSystem): FileIo {
     readlink: (path) => ({ label: 'readlink', sync: () => fs.readlinkSync(path), async: () => fs.readlink(path) }),
   };
 }
-
-/** The `code` of a Node `ErrnoException`, if `error` has one. */
-export function errnoCode(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error) {
-    const code = (error as { code: unknown }).code;
-    if (typeof code === 'string') return code;
-  }
-  return undefined;
-}

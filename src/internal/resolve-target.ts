@@ -8,7 +8,8 @@
 import * as nodePath from 'node:path';
 import type { DurableStats } from '../file-system.js';
 import { perform, type Step } from './effect.js';
-import { errnoCode, type FileIo } from './file-io.js';
+import { errnoCode } from '../errors.js';
+import type { FileIo } from './file-io.js';
 import { wrapError, type FailureContext } from './failure.js';
 
 /** Linux's limit on symlinks followed in one lookup (MAXSYMLINKS). */

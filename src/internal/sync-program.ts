@@ -14,6 +14,7 @@
  * @internal
  */
 import { AbortError, DurableWriteError } from '../errors.js';
+import { throwIfAborted } from './failure.js';
 import { runProgram } from './run-program.js';
 
 /** glibc's `strerror()` texts (the C locale) for the errnos a sync or an open can report. */
@@ -124,7 +125,19 @@ export async function runSyncProgram(call: SyncProgramCall): Promise<void> {
   }
 }
 
-/** An `AbortError` for `stage` when `signal` has fired, else `undefined`. */
-export function abortedError(stage: 'sync' | 'syncfs', signal: AbortSignal | undefined, path?: string): AbortError | undefined {
-  return signal?.aborted === true ? new AbortError({ stage, path, cause: signal.reason }) : undefined;
+/**
+ * The flow both `syncAll` and `syncFilesystem` follow: reject if already aborted; call the fs
+ * seam's own flush when it has one (then honour an abort that came meanwhile); else run `sync`.
+ */
+export async function flushThroughSeamOrProgram(
+  call: SyncProgramCall & { readonly seamFlush: (() => Promise<void>) | undefined },
+): Promise<void> {
+  const where = { path: call.path };
+  throwIfAborted(call.signal, call.stage, where);
+  if (call.seamFlush !== undefined) {
+    await call.seamFlush();
+    throwIfAborted(call.signal, call.stage, where);
+    return;
+  }
+  await runSyncProgram(call);
 }
