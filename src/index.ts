@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-export { writeDurable, writeDurableSync } from './write-durable.js';
+export { writeDurable, writeDurableSync } from './write/write-durable.js';
 export type {
   DataChunk,
   DirectorySyncPolicy,
@@ -13,22 +13,26 @@ export type {
   WriteDurableResult,
   WriteDurableStepEvent,
   WriteDurableSyncOptions,
-} from './write-durable.js';
-export { renameDurable, renameDurableSync } from './rename-durable.js';
-export type { RenameDurableOptions, RenameDurableResult, RenameDurableSyncOptions } from './rename-durable.js';
-export { fsyncFile, fsyncFileSync } from './fsync-file.js';
-export type { FsyncFileOptions, FsyncFileSyncOptions } from './fsync-file.js';
-export { fsyncDirectory, fsyncDirectorySync } from './fsync-directory.js';
-export type { FsyncDirectoryOptions, FsyncDirectoryResult, FsyncDirectorySyncOptions } from './fsync-directory.js';
-export { syncAll } from './sync-all.js';
-export type { SyncAllOptions } from './sync-all.js';
-export { syncFilesystem } from './sync-filesystem.js';
-export type { SyncFilesystemOptions } from './sync-filesystem.js';
-export type { PowerCallOptions, PowerController, PowerState, PowerVerb } from './power-controller.js';
-export { IpmitoolPowerController } from './ipmitool-power-controller.js';
-export type { IpmitoolPowerControllerOptions } from './ipmitool-power-controller.js';
-export { isPowerControlError, PowerControlError } from './power-control-error.js';
-export type { PowerControlErrorOptions, PowerControlReason } from './power-control-error.js';
+} from './write/write-durable.js';
+export { renameDurable, renameDurableSync } from './write/rename-durable.js';
+export type { RenameDurableOptions, RenameDurableResult, RenameDurableSyncOptions } from './write/rename-durable.js';
+export { fsyncFile, fsyncFileSync } from './write/fsync-file.js';
+export type { FsyncFileOptions, FsyncFileSyncOptions } from './write/fsync-file.js';
+export { fsyncDirectory, fsyncDirectorySync } from './write/fsync-directory.js';
+export type { FsyncDirectoryOptions, FsyncDirectoryResult, FsyncDirectorySyncOptions } from './write/fsync-directory.js';
+export { syncAll, syncFilesystem } from './sync/sync.js';
+export type { SyncAllOptions, SyncFilesystemOptions } from './sync/sync.js';
+export { isPowerControlError, PowerControlError } from './power/power-controller.js';
+export type {
+  PowerCallOptions,
+  PowerController,
+  PowerControlErrorOptions,
+  PowerControlReason,
+  PowerState,
+  PowerVerb,
+} from './power/power-controller.js';
+export { IpmitoolPowerController } from './power/ipmitool.js';
+export type { IpmitoolPowerControllerOptions } from './power/ipmitool.js';
 export {
   AbortError,
   DurableWriteError,
@@ -36,7 +40,7 @@ export {
   isAbortError,
   isDurableWriteError,
   isFlushError,
-} from './errors.js';
-export type { DurableWriteErrorOptions, DurableWriteStage } from './errors.js';
-export { nodeFileSystem } from './file-system.js';
-export type { DurableFileHandle, DurableFileSystem, DurableStats } from './file-system.js';
+} from './core/errors.js';
+export type { DurableWriteErrorOptions, DurableWriteStage } from './core/errors.js';
+export { nodeFileSystem } from './core/file-system.js';
+export type { DurableFileHandle, DurableFileSystem, DurableStats } from './core/file-system.js';

@@ -3,10 +3,10 @@
  *
  * @packageDocumentation
  */
-export { FakePowerController } from './fake-power-controller.js';
-export type { FakePowerCall, FakePowerControllerOptions, FakePowerFailureOptions, PowerSimulatorLink } from './fake-power-controller.js';
-export { createCrashSimulator } from './crash-simulator/crash-simulator.js';
-export type { CrashSimulator, CrashSimulatorOptions, CrashState } from './crash-simulator/crash-simulator.js';
+export { FakePowerController } from './testing/fake-power-controller.js';
+export type { FakePowerCall, FakePowerControllerOptions, FakePowerFailureOptions, PowerSimulatorLink } from './testing/fake-power-controller.js';
+export { createCrashSimulator } from './testing/crash-simulator/crash-simulator.js';
+export type { CrashSimulator, CrashSimulatorOptions, CrashState } from './testing/crash-simulator/crash-simulator.js';
 export type {
   SimulatedFileData,
   SimulatedFileSystem,
@@ -14,10 +14,10 @@ export type {
   SimulatedReadFileOptions,
   SimulatedRmOptions,
   SimulatedWriteFileOptions,
-} from './crash-simulator/simulated-file-system.js';
-export type { HandleReadFileOptions, HandleWriteFileOptions, SimulatedFileHandle } from './crash-simulator/simulated-file-handle.js';
-export type { Fault, FaultOperation, FaultSpec } from './crash-simulator/faults.js';
-export type { TraceEntry } from './crash-simulator/simulated-kernel.js';
-export type { SimulatedDirent, SimulatedStats } from './crash-simulator/stats.js';
-export type { SimulatedFsError } from './crash-simulator/errors.js';
-export type { PathLike, WritableData } from './crash-simulator/arguments.js';
+} from './testing/crash-simulator/simulated-file-system.js';
+export type { HandleReadFileOptions, HandleWriteFileOptions, SimulatedFileHandle } from './testing/crash-simulator/simulated-file-handle.js';
+export type { Fault, FaultOperation, FaultSpec } from './testing/crash-simulator/faults.js';
+export type { TraceEntry } from './testing/crash-simulator/simulated-kernel.js';
+export type { SimulatedDirent, SimulatedStats } from './testing/crash-simulator/stats.js';
+export type { SimulatedFsError } from './testing/crash-simulator/errors.js';
+export type { PathLike, WritableData } from './testing/crash-simulator/arguments.js';

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { AbortError, DurableWriteError, FlushError, isAbortError, isDurableWriteError, isFlushError } from '../src/errors.js';
+import { AbortError, DurableWriteError, FlushError, isAbortError, isDurableWriteError, isFlushError } from '../src/core/errors.js';
 import { distCjs, distEsm, requireBuild } from './support/built-package.js';
 
 type ErrorsModule = {

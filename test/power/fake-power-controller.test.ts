@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { FakePowerController } from '../../src/fake-power-controller.js';
-import type { PowerSimulatorLink } from '../../src/fake-power-controller.js';
-import { isPowerControlError, PowerControlError } from '../../src/power-control-error.js';
-import type { PowerController } from '../../src/power-controller.js';
+import { FakePowerController } from '../../src/testing/fake-power-controller.js';
+import type { PowerSimulatorLink } from '../../src/testing/fake-power-controller.js';
+import { isPowerControlError, PowerControlError } from '../../src/power/power-controller.js';
+import type { PowerController } from '../../src/power/power-controller.js';
 
 /** A minimal stand-in for the crash simulator: a page cache that a crash throws away. */
 class TinyDisk implements PowerSimulatorLink {

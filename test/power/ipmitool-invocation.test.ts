@@ -4,14 +4,14 @@
  * classification from ipmitool's recorded stderr.
  */
 import { describe, expect, it } from 'vitest';
-import { IpmitoolPowerController } from '../../src/ipmitool-power-controller.js';
-import type { IpmitoolPowerControllerOptions } from '../../src/ipmitool-power-controller.js';
+import { IpmitoolPowerController } from '../../src/power/ipmitool.js';
+import type { IpmitoolPowerControllerOptions } from '../../src/power/ipmitool.js';
 import {
   buildIpmitoolInvocation,
   classifyIpmitoolFailure,
   redact,
   resolveIpmitoolOptions,
-} from '../../src/internal/ipmitool-invocation.js';
+} from '../../src/power/ipmitool-invocation.js';
 
 const parentEnv = { PATH: '/usr/bin:/bin', IPMITOOL_PASSWORD: 'inherited', IPMI_PASSWORD: 'inherited2', HOME: '/root' };
 

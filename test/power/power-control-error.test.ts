@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { DurableWriteError, isDurableWriteError } from '../../src/errors.js';
-import { isPowerControlError, PowerControlError } from '../../src/power-control-error.js';
+import { DurableWriteError, isDurableWriteError } from '../../src/core/errors.js';
+import { isPowerControlError, PowerControlError } from '../../src/power/power-controller.js';
 
 describe('PowerControlError', () => {
   it('is a DurableWriteError with stage power, reason, verb, exitCode and stderr', () => {
@@ -16,8 +16,8 @@ describe('PowerControlError', () => {
 
   it('is recognised across two copies of the module (as between the ESM and CJS builds)', async () => {
     vi.resetModules();
-    const specifier: string = '../../src/power-control-error.js?copy=2';
-    const other = (await import(specifier)) as typeof import('../../src/power-control-error.js');
+    const specifier: string = '../../src/power/power-controller.js?copy=2';
+    const other = (await import(specifier)) as typeof import('../../src/power/power-controller.js');
     expect(other.PowerControlError).not.toBe(PowerControlError);
     const foreign: unknown = new other.PowerControlError('m', { reason: 'failed', verb: 'on' });
     expect(foreign).not.toBeInstanceOf(PowerControlError);

@@ -9,7 +9,7 @@
 import { constants } from 'node:fs';
 import { posix } from 'node:path';
 import fc from 'fast-check';
-import { createCrashSimulator, type CrashSimulator } from '../../src/crash-simulator/crash-simulator.js';
+import { createCrashSimulator, type CrashSimulator } from '../../src/testing/crash-simulator/crash-simulator.js';
 
 /** How one write hands its data and options over (writers that do not care ignore them). */
 export interface WriteStep {

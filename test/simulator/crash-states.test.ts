@@ -4,7 +4,7 @@
  */
 import { constants } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createCrashSimulator, type CrashSimulator } from '../../src/crash-simulator/crash-simulator.js';
+import { createCrashSimulator, type CrashSimulator } from '../../src/testing/crash-simulator/crash-simulator.js';
 
 function contents(sim: CrashSimulator, path: string): (string | undefined)[] {
   return [...sim.crashStates()].map((state) => state.readFile(path)?.toString('utf8'));

@@ -3,7 +3,7 @@
  * always, path filters, short writes, and Linux's fsync error semantics.
  */
 import { describe, expect, it } from 'vitest';
-import { createCrashSimulator } from '../../src/crash-simulator/crash-simulator.js';
+import { createCrashSimulator } from '../../src/testing/crash-simulator/crash-simulator.js';
 
 const text = (bytes: Buffer | undefined): string | undefined => bytes?.toString('utf8');
 

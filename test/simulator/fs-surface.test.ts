@@ -5,8 +5,8 @@
 import { constants } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { DurableFileSystem } from '../../src/file-system.js';
-import { createCrashSimulator } from '../../src/crash-simulator/crash-simulator.js';
+import type { DurableFileSystem } from '../../src/core/file-system.js';
+import { createCrashSimulator } from '../../src/testing/crash-simulator/crash-simulator.js';
 
 describe('sim.fs: node:fs/promises surface', () => {
   it('is a DurableFileSystem and its functions can be destructured', async () => {

@@ -4,12 +4,12 @@
  * linked simulator, each next to the naive sequence that loses data under the same conditions.
  */
 import { describe, expect, it } from 'vitest';
-import { createCrashSimulator } from '../../src/crash-simulator/crash-simulator.js';
-import { isFlushError } from '../../src/errors.js';
-import { FakePowerController } from '../../src/fake-power-controller.js';
-import { syncAll } from '../../src/sync-all.js';
-import { syncFilesystem } from '../../src/sync-filesystem.js';
-import { writeDurable, writeDurableSync } from '../../src/write-durable.js';
+import { createCrashSimulator } from '../../src/testing/crash-simulator/crash-simulator.js';
+import { isFlushError } from '../../src/core/errors.js';
+import { FakePowerController } from '../../src/testing/fake-power-controller.js';
+import { syncAll } from '../../src/sync/sync.js';
+import { syncFilesystem } from '../../src/sync/sync.js';
+import { writeDurable, writeDurableSync } from '../../src/write/write-durable.js';
 
 const text = (bytes: Buffer | undefined): string | undefined => bytes?.toString('utf8');
 

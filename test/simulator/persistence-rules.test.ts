@@ -4,7 +4,7 @@
  */
 import { constants } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createCrashSimulator } from '../../src/crash-simulator/crash-simulator.js';
+import { createCrashSimulator } from '../../src/testing/crash-simulator/crash-simulator.js';
 
 const text = (bytes: Buffer | undefined): string | undefined => bytes?.toString('utf8');
 

@@ -17,7 +17,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { writeDurable, writeDurableSync } from '../../src/write-durable.js';
+import { writeDurable, writeDurableSync } from '../../src/write/write-durable.js';
 import {
   checkScenario,
   overwriteInPlaceWithFsync,

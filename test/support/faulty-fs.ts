@@ -3,7 +3,7 @@
  * made to produce on demand (EIO on fsync, short writes). Every call is recorded, so a test can
  * also check what was (or was not) touched.
  */
-import { nodeFileSystem, type DurableFileHandle, type DurableFileSystem } from '../../src/file-system.js';
+import { nodeFileSystem, type DurableFileHandle, type DurableFileSystem } from '../../src/core/file-system.js';
 
 /** A primitive, by the name the fs seam gives it in async form. */
 export type Operation =

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAbortError, isDurableWriteError } from '../../src/errors.js';
-import { syncAll } from '../../src/sync-all.js';
-import { syncFilesystem } from '../../src/sync-filesystem.js';
+import { isAbortError, isDurableWriteError } from '../../src/core/errors.js';
+import { syncAll } from '../../src/sync/sync.js';
+import { syncFilesystem } from '../../src/sync/sync.js';
 import { missing } from '../support/prerequisites.js';
 
 let dir: string;

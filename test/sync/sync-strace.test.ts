@@ -23,8 +23,8 @@ let syncAllUrl: string;
 let syncFilesystemUrl: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dw-sync-strace-'));
-  syncAllUrl = pathToFileURL(transpileSources(join(root, 'src/sync-all.ts'), root, join(dir, 'lib'))).href;
-  syncFilesystemUrl = pathToFileURL(transpileSources(join(root, 'src/sync-filesystem.ts'), root, join(dir, 'lib'))).href;
+  syncAllUrl = pathToFileURL(transpileSources(join(root, 'src/sync/sync.ts'), root, join(dir, 'lib'))).href;
+  syncFilesystemUrl = pathToFileURL(transpileSources(join(root, 'src/sync/sync.ts'), root, join(dir, 'lib'))).href;
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

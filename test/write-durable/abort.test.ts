@@ -2,8 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { isAbortError } from '../../src/errors.js';
-import { writeDurable } from '../../src/write-durable.js';
+import { isAbortError } from '../../src/core/errors.js';
+import { writeDurable } from '../../src/write/write-durable.js';
 import { faultyFileSystem } from '../support/faulty-fs.js';
 import { leftoverTemps, tempDir } from '../support/temp-dir.js';
 

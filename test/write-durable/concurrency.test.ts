@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeDurable } from '../../src/write-durable.js';
+import { writeDurable } from '../../src/write/write-durable.js';
 import { distEsm, requireBuild } from '../support/built-package.js';
 import { leftoverTemps, tempDir } from '../support/temp-dir.js';
 

@@ -1,7 +1,7 @@
 import { chownSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isDurableWriteError, isFlushError } from '../../src/errors.js';
+import { isDurableWriteError, isFlushError } from '../../src/core/errors.js';
 import { faultyFileSystem, type Operation, type RecordedCall } from '../support/faulty-fs.js';
 import { isRoot } from '../support/prerequisites.js';
 import { leftoverTemps, tempDir } from '../support/temp-dir.js';

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isDurableWriteError } from '../../src/errors.js';
+import { isDurableWriteError } from '../../src/core/errors.js';
 import { mountTmpfs, remountReadOnly } from '../support/mounts.js';
 import { missing } from '../support/prerequisites.js';
 import { writeModes } from './modes.js';

@@ -1,5 +1,5 @@
 /** Runs a test for both the async and the sync write, which must behave alike. */
-import { writeDurable, writeDurableSync, type WriteDurableOptions, type WriteDurableResult } from '../../src/write-durable.js';
+import { writeDurable, writeDurableSync, type WriteDurableOptions, type WriteDurableResult } from '../../src/write/write-durable.js';
 
 export interface WriteMode {
   readonly name: string;

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fsyncDirectory, fsyncDirectorySync } from '../../src/fsync-directory.js';
-import { fsyncFile, fsyncFileSync } from '../../src/fsync-file.js';
-import { renameDurable, renameDurableSync } from '../../src/rename-durable.js';
+import { fsyncDirectory, fsyncDirectorySync } from '../../src/write/fsync-directory.js';
+import { fsyncFile, fsyncFileSync } from '../../src/write/fsync-file.js';
+import { renameDurable, renameDurableSync } from '../../src/write/rename-durable.js';
 import { faultyFileSystem } from '../support/faulty-fs.js';
 import { tempDir } from '../support/temp-dir.js';
 

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeDurable, writeDurableSync } from '../../src/write-durable.js';
+import { writeDurable, writeDurableSync } from '../../src/write/write-durable.js';
 import { faultyFileSystem } from '../support/faulty-fs.js';
 import { tempDir } from '../support/temp-dir.js';
 import { writeModes } from './modes.js';

@@ -3,12 +3,12 @@
  *
  * @module
  */
-import type { DurableFileSystem } from './file-system.js';
-import { checkChoice } from './internal/arguments.js';
-import { flushFile } from './internal/durable-steps.js';
-import { runAsync, runSync } from './internal/effect.js';
-import type { FlushMethod } from './internal/file-io.js';
-import { pathOperation } from './internal/path-operation.js';
+import type { DurableFileSystem } from '../core/file-system.js';
+import { checkChoice } from '../core/arguments.js';
+import { flushFile } from './durable-steps.js';
+import { runAsync, runSync } from '../core/effect.js';
+import type { FlushMethod } from '../core/file-io.js';
+import { pathOperation } from './path-operation.js';
 
 /** Options of {@link fsyncFile}. */
 export interface FsyncFileOptions {

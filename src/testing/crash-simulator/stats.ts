@@ -5,7 +5,7 @@
  * @module
  */
 import { constants } from 'node:fs';
-import type { DurableStats } from '../file-system.js';
+import type { DurableStats } from '../../core/file-system.js';
 import type { Inode } from './state.js';
 
 /** The device number every simulated file reports (one simulated file system). */

@@ -5,7 +5,7 @@
  * `stage` (the step that failed), `path`, `tmpPath` and `cause`. Subclasses exist only where a
  * caller branches: {@link FlushError} (the data is not on disk: redo the write from its source)
  * and {@link AbortError} (the caller's AbortSignal fired). Power control adds its own subclass in
- * `power-control-error.ts`.
+ * `power/power-controller.ts`.
  *
  * The `is...Error` guards test a brand stored under `Symbol.for(...)`, so they recognise an error
  * thrown by the ESM copy of this package when called from the CJS copy, and the other way round.

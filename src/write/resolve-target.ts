@@ -6,11 +6,11 @@
  * @module
  */
 import * as nodePath from 'node:path';
-import type { DurableStats } from '../file-system.js';
-import { perform, type Step } from './effect.js';
-import { errnoCode } from '../errors.js';
-import type { FileIo } from './file-io.js';
-import { wrapError, type FailureContext } from './failure.js';
+import type { DurableStats } from '../core/file-system.js';
+import { perform, type Step } from '../core/effect.js';
+import { errnoCode } from '../core/errors.js';
+import type { FileIo } from '../core/file-io.js';
+import { wrapError, type FailureContext } from '../core/failure.js';
 
 /** Linux's limit on symlinks followed in one lookup (MAXSYMLINKS). */
 const MAX_SYMLINK_HOPS = 40;

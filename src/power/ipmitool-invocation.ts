@@ -6,9 +6,9 @@
  * @module
  * @internal
  */
-import type { IpmitoolPowerControllerOptions } from '../ipmitool-power-controller.js';
-import type { PowerControlReason } from '../power-control-error.js';
-import type { PowerVerb } from '../power-controller.js';
+import type { IpmitoolPowerControllerOptions } from './ipmitool.js';
+import type { PowerControlReason } from './power-controller.js';
+import type { PowerVerb } from './power-controller.js';
 
 /** ipmitool's `-L` names for `privilegeLevel`. */
 const PRIVILEGE_LEVELS = {

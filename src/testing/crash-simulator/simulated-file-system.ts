@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { DurableFileSystem } from '../file-system.js';
+import type { DurableFileSystem } from '../../core/file-system.js';
 import { toAbsolutePath, toBytes, type PathLike, type WritableData } from './arguments.js';
 import { fsError } from './errors.js';
 import { decodeFlags } from './open-flags.js';

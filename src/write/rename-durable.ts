@@ -4,13 +4,13 @@
  * @module
  */
 import * as nodePath from 'node:path';
-import type { DurableWriteError } from './errors.js';
-import type { DurableFileSystem } from './file-system.js';
-import { checkChoice, checkFileSystem, checkPath, checkSignal, optionsObject } from './internal/arguments.js';
-import { attempt, flushDirectory, flushFile, type DirectorySyncPolicy } from './internal/durable-steps.js';
-import { runAsync, runSync, type Step } from './internal/effect.js';
-import { fileIo, type FlushMethod } from './internal/file-io.js';
-import { throwIfAborted, type FailureContext } from './internal/failure.js';
+import type { DurableWriteError } from '../core/errors.js';
+import type { DurableFileSystem } from '../core/file-system.js';
+import { checkChoice, checkFileSystem, checkPath, checkSignal, optionsObject } from '../core/arguments.js';
+import { attempt, flushDirectory, flushFile, type DirectorySyncPolicy } from './durable-steps.js';
+import { runAsync, runSync, type Step } from '../core/effect.js';
+import { fileIo, type FlushMethod } from '../core/file-io.js';
+import { throwIfAborted, type FailureContext } from '../core/failure.js';
 
 /** Options of {@link renameDurable}. */
 export interface RenameDurableOptions {

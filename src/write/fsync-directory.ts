@@ -3,12 +3,12 @@
  *
  * @module
  */
-import type { DurableWriteError } from './errors.js';
-import type { DurableFileSystem } from './file-system.js';
-import { checkChoice } from './internal/arguments.js';
-import { flushDirectory, type DirectorySyncPolicy } from './internal/durable-steps.js';
-import { runAsync, runSync } from './internal/effect.js';
-import { pathOperation } from './internal/path-operation.js';
+import type { DurableWriteError } from '../core/errors.js';
+import type { DurableFileSystem } from '../core/file-system.js';
+import { checkChoice } from '../core/arguments.js';
+import { flushDirectory, type DirectorySyncPolicy } from './durable-steps.js';
+import { runAsync, runSync } from '../core/effect.js';
+import { pathOperation } from './path-operation.js';
 
 /** Options of {@link fsyncDirectory}. */
 export interface FsyncDirectoryOptions {

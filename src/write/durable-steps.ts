@@ -7,10 +7,10 @@
  * @module
  */
 import * as nodePath from 'node:path';
-import { errnoCode, type DurableWriteError, type DurableWriteStage } from '../errors.js';
-import { perform, type Effect, type Step } from './effect.js';
-import { OPEN_DIRECTORY, OPEN_READ, type FileIo, type FlushMethod, type OpenFile } from './file-io.js';
-import { wrapError, type FailureContext } from './failure.js';
+import { errnoCode, type DurableWriteError, type DurableWriteStage } from '../core/errors.js';
+import { perform, type Effect, type Step } from '../core/effect.js';
+import { OPEN_DIRECTORY, OPEN_READ, type FileIo, type FlushMethod, type OpenFile } from '../core/file-io.js';
+import { wrapError, type FailureContext } from '../core/failure.js';
 
 /** Whether a directory fsync must succeed, or may be refused by the platform. */
 export type DirectorySyncPolicy = 'required' | 'best-effort';

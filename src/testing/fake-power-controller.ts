@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { PowerControlError } from './power-control-error.js';
-import type { PowerControlReason } from './power-control-error.js';
-import type { PowerCallOptions, PowerController, PowerState, PowerVerb } from './power-controller.js';
+import { PowerControlError } from '../power/power-controller.js';
+import type { PowerControlReason } from '../power/power-controller.js';
+import type { PowerCallOptions, PowerController, PowerState, PowerVerb } from '../power/power-controller.js';
 
 /** What the fake needs of a crash simulator (the one in `durable-write/testing` fits). */
 export interface PowerSimulatorLink {

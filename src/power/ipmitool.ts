@@ -9,11 +9,11 @@ import {
   classifyIpmitoolFailure,
   redact,
   resolveIpmitoolOptions,
-} from './internal/ipmitool-invocation.js';
-import type { ResolvedIpmitoolOptions } from './internal/ipmitool-invocation.js';
-import { runProgram } from './internal/run-program.js';
-import { PowerControlError } from './power-control-error.js';
-import type { PowerControlReason } from './power-control-error.js';
+} from './ipmitool-invocation.js';
+import type { ResolvedIpmitoolOptions } from './ipmitool-invocation.js';
+import { runProgram } from '../core/run-program.js';
+import { PowerControlError } from './power-controller.js';
+import type { PowerControlReason } from './power-controller.js';
 import type { PowerCallOptions, PowerController, PowerState, PowerVerb } from './power-controller.js';
 
 /** Options of {@link IpmitoolPowerController}. Validated by the constructor (TypeError). */

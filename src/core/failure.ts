@@ -5,7 +5,7 @@
  * @internal
  * @module
  */
-import { AbortError, DurableWriteError, errnoCode, FlushError, isDurableWriteError, type DurableWriteStage } from '../errors.js';
+import { AbortError, DurableWriteError, errnoCode, FlushError, isDurableWriteError, type DurableWriteStage } from './errors.js';
 
 /** What an operation is doing, for error messages. */
 export interface FailureContext {

@@ -7,7 +7,7 @@
  * @internal
  * @module
  */
-import type { Effect } from './effect.js';
+import type { Effect } from '../core/effect.js';
 
 /** A chunk of an iterable or stream. */
 export type DataChunk = string | NodeJS.ArrayBufferView;

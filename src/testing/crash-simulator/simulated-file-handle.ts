@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { DurableFileHandle } from '../file-system.js';
+import type { DurableFileHandle } from '../../core/file-system.js';
 import { toBytes, type WritableData } from './arguments.js';
 import { fsError } from './errors.js';
 import type { SimulatedKernel } from './simulated-kernel.js';

@@ -5,11 +5,11 @@
  * @internal
  * @module
  */
-import type { DurableWriteStage } from '../errors.js';
-import { checkFileSystem, checkPath, checkSignal, optionsObject } from './arguments.js';
-import type { Step } from './effect.js';
-import { fileIo, type FileIo } from './file-io.js';
-import { throwIfAborted, type FailureContext } from './failure.js';
+import type { DurableWriteStage } from '../core/errors.js';
+import { checkFileSystem, checkPath, checkSignal, optionsObject } from '../core/arguments.js';
+import type { Step } from '../core/effect.js';
+import { fileIo, type FileIo } from '../core/file-io.js';
+import { throwIfAborted, type FailureContext } from '../core/failure.js';
 
 /** Checks the arguments of `operation` and returns its steps; throws before any I/O on bad input or an aborted signal. */
 export function pathOperation<T>(

@@ -13,9 +13,9 @@
  * @module
  * @internal
  */
-import { AbortError, DurableWriteError } from '../errors.js';
-import { throwIfAborted } from './failure.js';
-import { runProgram } from './run-program.js';
+import { AbortError, DurableWriteError } from '../core/errors.js';
+import { throwIfAborted } from '../core/failure.js';
+import { runProgram } from '../core/run-program.js';
 
 /** glibc's `strerror()` texts (the C locale) for the errnos a sync or an open can report. */
 const STRERROR_C: Readonly<Record<string, string>> = {

@@ -9,8 +9,8 @@
  */
 import * as nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nodeFileSystem, type DurableFileSystem } from '../file-system.js';
-import { invalidArgType } from './data-source.js';
+import { nodeFileSystem, type DurableFileSystem } from './file-system.js';
+import { invalidArgType } from '../write/data-source.js';
 
 /** A `TypeError` with Node's `ERR_INVALID_ARG_VALUE` code. */
 export function invalidArgValue(message: string): TypeError {

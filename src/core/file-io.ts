@@ -8,7 +8,7 @@
  * @module
  */
 import { constants } from 'node:fs';
-import type { DurableFileHandle, DurableFileSystem, DurableStats } from '../file-system.js';
+import type { DurableFileHandle, DurableFileSystem, DurableStats } from './file-system.js';
 import type { Effect } from './effect.js';
 
 /** An open file in either mode: the descriptor (sync) or the handle (async). */

@@ -6,8 +6,8 @@
  * @module
  */
 import * as nodePath from 'node:path';
-import { DurableWriteError, errnoCode } from './errors.js';
-import type { DurableFileSystem } from './file-system.js';
+import { DurableWriteError, errnoCode } from '../core/errors.js';
+import type { DurableFileSystem } from '../core/file-system.js';
 import {
   checkBoolean,
   checkChoice,
@@ -19,20 +19,20 @@ import {
   invalidArgValue,
   namesDirectory,
   optionsObject,
-} from './internal/arguments.js';
-import { chunkSource, invalidArgType, isWholeData, isWriteDurableData, type ChunkSource, type WriteDurableData } from './internal/data-source.js';
-import { attempt, createDirectories, flushDirectory, quietly, type DirectorySyncPolicy } from './internal/durable-steps.js';
-import { perform, runAsync, runSync, type EffectObserver, type Step } from './internal/effect.js';
-import { CREATE_EXCLUSIVE, fileIo, type FileIo, type FlushMethod, type OpenFile } from './internal/file-io.js';
-import { throwIfAborted, wrapError, type FailureContext } from './internal/failure.js';
-import { enqueue } from './internal/path-queue.js';
-import { resolveTarget } from './internal/resolve-target.js';
-import { tempPathFor } from './internal/temp-name.js';
-import { currentUmask } from './internal/umask.js';
+} from '../core/arguments.js';
+import { chunkSource, invalidArgType, isWholeData, isWriteDurableData, type ChunkSource, type WriteDurableData } from './data-source.js';
+import { attempt, createDirectories, flushDirectory, quietly, type DirectorySyncPolicy } from './durable-steps.js';
+import { perform, runAsync, runSync, type EffectObserver, type Step } from '../core/effect.js';
+import { CREATE_EXCLUSIVE, fileIo, type FileIo, type FlushMethod, type OpenFile } from '../core/file-io.js';
+import { throwIfAborted, wrapError, type FailureContext } from '../core/failure.js';
+import { enqueue } from './path-queue.js';
+import { resolveTarget } from './resolve-target.js';
+import { tempPathFor } from './temp-name.js';
+import { currentUmask } from './umask.js';
 
-export type { WriteDurableData, DataChunk } from './internal/data-source.js';
-export type { DirectorySyncPolicy } from './internal/durable-steps.js';
-export type { FlushMethod } from './internal/file-io.js';
+export type { WriteDurableData, DataChunk } from './data-source.js';
+export type { DirectorySyncPolicy } from './durable-steps.js';
+export type { FlushMethod } from '../core/file-io.js';
 
 /** One step of a write, reported to {@link WriteDurableOptions.onStep} as it completes. */
 export interface WriteDurableStepEvent {
