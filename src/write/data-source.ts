@@ -7,6 +7,7 @@
  * @internal
  * @module
  */
+import { isBytesLike, toBytes } from '../core/bytes.js';
 import type { Effect } from '../core/effect.js';
 
 /** A chunk of an iterable or stream. */
@@ -38,9 +39,7 @@ function describe(value: unknown): string {
 }
 
 /** Whether `data` is a string or an `ArrayBufferView`: what the sync functions accept. */
-export function isWholeData(data: unknown): data is string | NodeJS.ArrayBufferView {
-  return typeof data === 'string' || ArrayBuffer.isView(data);
-}
+export const isWholeData: (data: unknown) => data is string | NodeJS.ArrayBufferView = isBytesLike;
 
 /** Whether `data` is of a type `writeDurable` accepts (chunk types are checked as they arrive). */
 export function isWriteDurableData(data: unknown): data is WriteDurableData {
@@ -49,10 +48,9 @@ export function isWriteDurableData(data: unknown): data is WriteDurableData {
   return Symbol.asyncIterator in data || Symbol.iterator in data;
 }
 
-/** The bytes of one chunk. */
-export function toBytes(chunk: unknown, encoding: BufferEncoding): Uint8Array {
-  if (typeof chunk === 'string') return Buffer.from(chunk, encoding);
-  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+/** The bytes of one chunk of an iterable or stream. */
+function chunkBytes(chunk: unknown, encoding: BufferEncoding): Uint8Array {
+  if (isBytesLike(chunk)) return toBytes(chunk, encoding);
   throw invalidArgType(`writeDurable: each chunk must be a string, Buffer or Uint8Array; received ${describe(chunk)}`);
 }
 
@@ -83,7 +81,7 @@ function iteratorSource(
         ended = true;
         break;
       }
-      const bytes = toBytes(result.value, encoding);
+      const bytes = chunkBytes(result.value, encoding);
       if (bytes.byteLength === 0) continue;
       parts.push(bytes);
       size += bytes.byteLength;

@@ -165,7 +165,7 @@ function* createTemp(io: FileIo, target: string, ctx: FailureContext): Step<{ fi
 }
 
 /** Writes every byte of `source`, looping over short writes. Returns the byte count. */
-function* writeAll(io: FileIo, file: OpenFile, source: ChunkSource, plan: WritePlan, ctx: FailureContext): Step<number> {
+function* writeSource(io: FileIo, file: OpenFile, source: ChunkSource, plan: WritePlan, ctx: FailureContext): Step<number> {
   let total = 0;
   for (;;) {
     throwIfAborted(plan.signal, 'write', ctx);
@@ -211,7 +211,7 @@ function* writeDurableSteps(plan: WritePlan, source: ChunkSource, operation: str
     let open: OpenFile | undefined = temp.file;
     let bytesWritten: number;
     try {
-      bytesWritten = yield* writeAll(io, temp.file, source, plan, ctx);
+      bytesWritten = yield* writeSource(io, temp.file, source, plan, ctx);
       const owner = resolved.stats;
       if (owner !== undefined && (owner.uid !== process.geteuid?.() || owner.gid !== process.getegid?.())) {
         try {
