@@ -1,10 +1,13 @@
 /**
- * Turning a raw failure into the {@link DurableWriteError} a caller sees: the stage, the errno
- * name, the paths, and a message that says what happened to the data.
+ * Turning a raw failure into the {@link DurableWriteError} a caller sees (the stage, the errno
+ * name, the paths, and a message that says what happened to the data), and the two ways an
+ * operation runs an effect with respect to failure: {@link attempt} (a failure is the error of a
+ * stage) and {@link quietly} (cleanup whose own failure must not hide the error being reported).
  *
  * @internal
  * @module
  */
+import { perform, type Effect, type Operation } from './effect.js';
 import { AbortError, DurableWriteError, errnoCode, FlushError, isDurableWriteError, type DurableWriteStage } from './errors.js';
 
 /** What an operation is doing, for error messages. */
@@ -66,5 +69,23 @@ export function throwIfAborted(
 ): void {
   if (signal?.aborted === true) {
     throw new AbortError({ stage, path: ctx.path, tmpPath: ctx.tmpPath, cause: signal.reason });
+  }
+}
+
+/** Runs `effect`, turning a failure into the error of `stage`. */
+export function* attempt<T>(stage: DurableWriteStage, effect: Effect<T>, ctx: FailureContext): Operation<T> {
+  try {
+    return yield* perform(effect);
+  } catch (error) {
+    throw wrapError(stage, error, ctx);
+  }
+}
+
+/** Runs `effect` and ignores its failure: for cleanup after an error already being reported. */
+export function* quietly(effect: Effect<unknown>): Operation<void> {
+  try {
+    yield* perform(effect);
+  } catch {
+    // The original error is what the caller needs; a failed cleanup must not replace it.
   }
 }

@@ -20,6 +20,9 @@ export interface OpenFile {
 /** How a file's data is flushed. */
 export type FlushMethod = 'fsync' | 'fdatasync';
 
+/** Whether a directory fsync must succeed, or may be refused by the platform. */
+export type DirectorySyncPolicy = 'required' | 'best-effort';
+
 /** `O_WRONLY | O_CREAT | O_EXCL`: the temporary file is always a new inode of our own. */
 export const CREATE_EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
 /** `O_RDONLY | O_DIRECTORY` where the platform has it: how a directory is opened to fsync it. */
@@ -52,7 +55,7 @@ export interface FileIo {
 export function fileIo(fs: DurableFileSystem): FileIo {
   return {
     open: (path, flags, mode) => ({
-      label: 'open',
+      step: 'open',
       sync: () => ({ fd: fs.openSync(path, flags, mode), handle: undefined }),
       async: async () => {
         const handle = await fs.open(path, flags, mode);
@@ -60,47 +63,47 @@ export function fileIo(fs: DurableFileSystem): FileIo {
       },
     }),
     write: (file, buffer, offset, length) => ({
-      label: 'write',
+      step: 'write',
       sync: () => fs.writeSync(file.fd, buffer, offset, length, null),
       async: async () => (await handleOf(file).write(buffer, offset, length, null)).bytesWritten,
     }),
     flush: (file, method) => ({
-      label: method,
+      step: method,
       sync: () => (method === 'fsync' ? fs.fsyncSync(file.fd) : fs.fdatasyncSync(file.fd)),
       async: () => (method === 'fsync' ? handleOf(file).sync() : handleOf(file).datasync()),
     }),
     chmod: (file, mode) => ({
-      label: 'fchmod',
+      step: 'fchmod',
       sync: () => fs.fchmodSync(file.fd, mode),
       async: () => handleOf(file).chmod(mode),
     }),
     chown: (file, uid, gid) => ({
-      label: 'fchown',
+      step: 'fchown',
       sync: () => fs.fchownSync(file.fd, uid, gid),
       async: () => handleOf(file).chown(uid, gid),
     }),
     close: (file) => ({
-      label: 'close',
+      step: 'close',
       sync: () => fs.closeSync(file.fd),
       async: () => handleOf(file).close(),
     }),
     rename: (from, to) => ({
-      label: 'rename',
+      step: 'rename',
       sync: () => fs.renameSync(from, to),
       async: () => fs.rename(from, to),
     }),
     unlink: (path) => ({
-      label: 'unlink',
+      step: 'unlink',
       sync: () => fs.unlinkSync(path),
       async: () => fs.unlink(path),
     }),
     mkdir: (path, mode) => ({
-      label: 'mkdir',
+      step: 'mkdir',
       sync: () => void fs.mkdirSync(path, { mode }),
       async: async () => void (await fs.mkdir(path, { mode })),
     }),
-    stat: (path) => ({ label: 'stat', sync: () => fs.statSync(path), async: () => fs.stat(path) }),
-    lstat: (path) => ({ label: 'lstat', sync: () => fs.lstatSync(path), async: () => fs.lstat(path) }),
-    readlink: (path) => ({ label: 'readlink', sync: () => fs.readlinkSync(path), async: () => fs.readlink(path) }),
+    stat: (path) => ({ step: 'stat', sync: () => fs.statSync(path), async: () => fs.stat(path) }),
+    lstat: (path) => ({ step: 'lstat', sync: () => fs.lstatSync(path), async: () => fs.lstat(path) }),
+    readlink: (path) => ({ step: 'readlink', sync: () => fs.readlinkSync(path), async: () => fs.readlink(path) }),
   };
 }

@@ -1,5 +1,6 @@
 /**
- * The file-system seam: the primitives every durable-write operation goes through.
+ * The file-system seam: the primitives every durable-write operation goes through, and nothing
+ * more (a custom seam for fault injection implements only what is listed here).
  *
  * The async half has the shape of `node:fs/promises` (an `open` that returns a handle), the sync
  * half the shape of `node:fs`'s `*Sync` functions, so the default, {@link nodeFileSystem}, is
@@ -16,8 +17,6 @@ export interface DurableStats {
   readonly mode: number;
   readonly uid: number;
   readonly gid: number;
-  readonly size: number;
-  readonly dev: number;
   isFile(): boolean;
   isDirectory(): boolean;
   isSymbolicLink(): boolean;
@@ -39,7 +38,6 @@ export interface DurableFileHandle {
   datasync(): Promise<void>;
   chmod(mode: number): Promise<void>;
   chown(uid: number, gid: number): Promise<void>;
-  stat(): Promise<DurableStats>;
   close(): Promise<void>;
 }
 
@@ -66,7 +64,6 @@ export interface DurableFileSystem {
   fdatasyncSync(fd: number): void;
   fchmodSync(fd: number, mode: number): void;
   fchownSync(fd: number, uid: number, gid: number): void;
-  fstatSync(fd: number): DurableStats;
   closeSync(fd: number): void;
   renameSync(oldPath: string, newPath: string): void;
   unlinkSync(path: string): void;
@@ -98,7 +95,6 @@ export const nodeFileSystem: DurableFileSystem = Object.freeze({
   fdatasyncSync: fs.fdatasyncSync,
   fchmodSync: fs.fchmodSync,
   fchownSync: fs.fchownSync,
-  fstatSync: (fd: number) => fs.fstatSync(fd),
   closeSync: fs.closeSync,
   renameSync: fs.renameSync,
   unlinkSync: fs.unlinkSync,

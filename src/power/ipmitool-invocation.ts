@@ -1,14 +1,73 @@
 /**
- * The pure half of `IpmitoolPowerController`: option validation, the ipmitool argv and child
- * environment for a verb, the classification of a failure from ipmitool's stderr, and password
- * redaction. Kept free of I/O so the in-band and remote argv are unit-tested exactly.
+ * The pure half of `IpmitoolPowerController`, free of I/O so that every part is unit-tested
+ * exactly: the options and their validation, the ipmitool argv and child environment for a verb,
+ * and everything that turns a failed run into words: the classification of ipmitool's stderr
+ * into a {@link PowerControlReason}, the advice for each reason, the noise filter and summary of
+ * its stderr, password redaction, and the error message.
  *
- * @module
  * @internal
+ * @module
  */
-import type { IpmitoolPowerControllerOptions } from './ipmitool.js';
-import type { PowerControlReason } from './power-controller.js';
-import type { PowerVerb } from './power-controller.js';
+import {
+  checkChoice,
+  checkInteger,
+  checkString,
+  describeValue,
+  invalidArgType,
+  invalidArgValue,
+  optionsObject,
+} from '../core/arguments.js';
+import type { PowerControlReason, PowerVerb } from './power-controller.js';
+
+/** Options of `IpmitoolPowerController`. Validated by its constructor (TypeError) before anything runs. */
+export interface IpmitoolPowerControllerOptions {
+  /**
+   * ipmitool's `-I`: `'lanplus'` (IPMI 2.0 RMCP+, encrypted), `'lan'` (IPMI 1.5) or `'open'`
+   * (in-band through /dev/ipmi0 on this machine; needs root). Default: `'lanplus'` when `host` is
+   * given, else `'open'`.
+   */
+  readonly interface?: 'open' | 'lan' | 'lanplus' | undefined;
+  /** The BMC's host name or address (`-H`); required for `lan`/`lanplus`. Must not start with `-`. */
+  readonly host?: string | undefined;
+  /** The BMC's UDP port (`-p`), 1 to 65535. Default: ipmitool's, 623. */
+  readonly port?: number | undefined;
+  /** The BMC user (`-U`), at most 16 bytes, not starting with `-`. Default: ipmitool's (the null user). */
+  readonly username?: string | undefined;
+  /**
+   * The password, at most 20 bytes. Default: none. At most one of `password`, `passwordFile` and
+   * `passwordEnv` may be given.
+   *
+   * How a password reaches ipmitool (this is the one place it is explained): never on its
+   * command line, where any user could read it in `/proc/PID/cmdline` or `ps`. A `password`, or
+   * the value of `passwordEnv`, goes into the child's environment as `IPMI_PASSWORD` with `-E`;
+   * an inherited `IPMITOOL_PASSWORD` (which ipmitool would prefer) and `IPMI_PASSWORD` are removed
+   * first, so only the configured password can be used. A `passwordFile` is passed as `-f FILE`
+   * and ipmitool reads it. Every error and its `stderr` has the password replaced by `***`.
+   */
+  readonly password?: string | undefined;
+  /** A file whose first line is the password, passed as `-f FILE` (ipmitool reads it). Default: none. */
+  readonly passwordFile?: string | undefined;
+  /**
+   * The name of an environment variable of this process holding the password, read at each
+   * call (see {@link IpmitoolPowerControllerOptions.password} for how it is passed). Default: none.
+   */
+  readonly passwordEnv?: string | undefined;
+  /** The RMCP+ cipher suite (`-C`, 0 to 17), `lanplus` only. Default `3` (without it ipmitool probes for about 10 s). */
+  readonly cipherSuite?: number | undefined;
+  /** The session privilege level (`-L`). Default: ipmitool's, `'administrator'`. */
+  readonly privilegeLevel?: 'callback' | 'user' | 'operator' | 'administrator' | undefined;
+  /** Seconds ipmitool waits for each reply (`-N`), 1 to 3600. Default: ipmitool's (1 s for lanplus, 2 s for lan). */
+  readonly timeoutSeconds?: number | undefined;
+  /** How many times ipmitool retries a request (`-R`), 0 to 100. Default: ipmitool's (4). */
+  readonly retries?: number | undefined;
+  /**
+   * Overall deadline of one ipmitool run in milliseconds; when it passes, ipmitool is killed
+   * (SIGKILL) and the call rejects with reason `'timeout'`. Default `60000`.
+   */
+  readonly deadlineMs?: number | undefined;
+  /** The ipmitool program, a name looked up on PATH or a path. Default `'ipmitool'`. */
+  readonly ipmitoolPath?: string | undefined;
+}
 
 /** ipmitool's `-L` names for `privilegeLevel`. */
 const PRIVILEGE_LEVELS = {
@@ -51,96 +110,73 @@ export const DEFAULT_DEADLINE_MS = 60_000;
 // eslint-disable-next-line no-control-regex
 const CONTROL_OR_SPACE = /[\s\u0000-\u001f\u007f]/;
 
-function fail(message: string): never {
-  throw new TypeError(`IpmitoolPowerController: ${message}`);
-}
+const OPERATION = 'IpmitoolPowerController';
 
-function optionalString(options: IpmitoolPowerControllerOptions, key: keyof IpmitoolPowerControllerOptions & string): string | undefined {
-  const value: unknown = options[key];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') fail(`${key} must be a non-empty string`);
-  if (value.includes('\0')) fail(`${key} must not contain NUL`);
-  return value;
-}
+const OPTION_NAMES = [
+  'interface', 'host', 'port', 'username', 'password', 'passwordFile', 'passwordEnv', 'cipherSuite',
+  'privilegeLevel', 'timeoutSeconds', 'retries', 'deadlineMs', 'ipmitoolPath',
+] as const satisfies readonly (keyof IpmitoolPowerControllerOptions)[];
 
-function optionalInteger(
-  options: IpmitoolPowerControllerOptions,
-  key: keyof IpmitoolPowerControllerOptions & string,
-  min: number,
-  max: number,
-): number | undefined {
-  const value: unknown = options[key];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    fail(`${key} must be an integer from ${min} to ${max}, got ${String(value)}`);
+/** A string option, checked for what ipmitool would misread: a leading `-` (an option), spaces or control characters. */
+function checkArgument(name: string, value: string): void {
+  if (value.startsWith('-')) {
+    throw invalidArgValue(`${OPERATION}: ${name} must not start with '-' (ipmitool would read it as an option); received ${JSON.stringify(value)}`);
   }
-  return value;
+  if (CONTROL_OR_SPACE.test(value)) {
+    throw invalidArgValue(`${OPERATION}: ${name} must not contain spaces or control characters; received ${JSON.stringify(value)}`);
+  }
 }
 
-/** An argument ipmitool would read as an option, or one carrying spaces or control characters. */
-function checkArgument(key: string, value: string): void {
-  if (value.startsWith('-')) fail(`${key} must not start with '-' (it would be read as an ipmitool option): ${JSON.stringify(value)}`);
-  if (CONTROL_OR_SPACE.test(value)) fail(`${key} must not contain spaces or control characters: ${JSON.stringify(value)}`);
+/** The password: a string without NUL of at most 20 bytes; never shown in a message. */
+function checkPassword(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw invalidArgType(`${OPERATION}: password must be a string; received ${typeof value}`);
+  if (value.includes('\0')) throw invalidArgValue(`${OPERATION}: password must not contain a NUL byte`);
+  if (Buffer.byteLength(value) > 20) throw invalidArgValue(`${OPERATION}: password must be at most 20 bytes (the IPMI limit)`);
+  return value;
 }
 
 /** Validates `options` (throwing a TypeError) and applies the defaults. Runs nothing. */
 export function resolveIpmitoolOptions(options: IpmitoolPowerControllerOptions = {}): ResolvedIpmitoolOptions {
-  if (typeof options !== 'object' || options === null) fail('options must be an object');
-  const known = new Set([
-    'interface', 'host', 'port', 'username', 'password', 'passwordFile', 'passwordEnv', 'cipherSuite',
-    'privilegeLevel', 'timeoutSeconds', 'retries', 'deadlineMs', 'ipmitoolPath',
-  ]);
-  for (const key of Object.keys(options)) if (!known.has(key)) fail(`unknown option ${JSON.stringify(key)}`);
-
-  const host = optionalString(options, 'host');
-  const iface = options.interface ?? (host === undefined ? 'open' : 'lanplus');
-  if (iface !== 'open' && iface !== 'lan' && iface !== 'lanplus') {
-    fail(`interface must be 'open', 'lan' or 'lanplus', got ${JSON.stringify(iface)}`);
-  }
-  const port = optionalInteger(options, 'port', 1, 65535);
-  const username = optionalString(options, 'username');
-  const password = options.password === undefined ? undefined : (() => {
-    if (typeof options.password !== 'string') fail('password must be a string');
-    if (options.password.includes('\0')) fail('password must not contain NUL');
-    if (Buffer.byteLength(options.password) > 20) fail('password must be at most 20 bytes (the IPMI limit)');
-    return options.password;
-  })();
-  const passwordFile = optionalString(options, 'passwordFile');
-  const passwordEnv = optionalString(options, 'passwordEnv');
-  const cipherSuite = optionalInteger(options, 'cipherSuite', 0, 17);
-  const timeoutSeconds = optionalInteger(options, 'timeoutSeconds', 1, 3600);
-  const retries = optionalInteger(options, 'retries', 0, 100);
-  const privilegeLevel = options.privilegeLevel;
-  if (privilegeLevel !== undefined && !Object.hasOwn(PRIVILEGE_LEVELS, privilegeLevel)) {
-    fail(`privilegeLevel must be one of ${Object.keys(PRIVILEGE_LEVELS).join(', ')}, got ${JSON.stringify(privilegeLevel)}`);
-  }
-  const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  const o = optionsObject(options, OPTION_NAMES, OPERATION);
+  const host = checkString(o['host'], undefined, 'host', OPERATION);
+  const iface = checkChoice(o['interface'], ['open', 'lan', 'lanplus'], host === undefined ? 'open' : 'lanplus', 'interface', OPERATION);
+  const port = checkInteger(o['port'], 1, 65535, 'port', OPERATION);
+  const username = checkString(o['username'], undefined, 'username', OPERATION);
+  const password = checkPassword(o['password']);
+  const passwordFile = checkString(o['passwordFile'], undefined, 'passwordFile', OPERATION);
+  const passwordEnv = checkString(o['passwordEnv'], undefined, 'passwordEnv', OPERATION);
+  const cipherSuite = checkInteger(o['cipherSuite'], 0, 17, 'cipherSuite', OPERATION);
+  const timeoutSeconds = checkInteger(o['timeoutSeconds'], 1, 3600, 'timeoutSeconds', OPERATION);
+  const retries = checkInteger(o['retries'], 0, 100, 'retries', OPERATION);
+  const privilegeLevel = checkChoice(o['privilegeLevel'], ['callback', 'user', 'operator', 'administrator'], undefined, 'privilegeLevel', OPERATION);
+  const deadlineMs = o['deadlineMs'] ?? DEFAULT_DEADLINE_MS;
   if (typeof deadlineMs !== 'number' || !Number.isFinite(deadlineMs) || deadlineMs <= 0) {
-    fail(`deadlineMs must be a positive number of milliseconds, got ${String(deadlineMs)}`);
+    throw invalidArgValue(`${OPERATION}: deadlineMs must be a positive number of milliseconds; received ${describeValue(deadlineMs)}`);
   }
-  const ipmitoolPath = optionalString(options, 'ipmitoolPath') ?? 'ipmitool';
+  const ipmitoolPath = checkString(o['ipmitoolPath'], 'ipmitool', 'ipmitoolPath', OPERATION);
 
-  const sources = [password, passwordFile, passwordEnv].filter((s) => s !== undefined).length;
-  if (sources > 1) fail('give at most one of password, passwordFile and passwordEnv');
+  const sources = [password, passwordFile, passwordEnv].filter((source) => source !== undefined).length;
+  if (sources > 1) throw invalidArgValue(`${OPERATION}: give at most one of password, passwordFile and passwordEnv`);
   if (passwordEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(passwordEnv)) {
-    fail(`passwordEnv must be an environment variable name, got ${JSON.stringify(passwordEnv)}`);
+    throw invalidArgValue(`${OPERATION}: passwordEnv must be an environment variable name; received ${JSON.stringify(passwordEnv)}`);
   }
 
   if (iface === 'open') {
     // In-band: ipmitool talks to the local BMC through /dev/ipmi0; nothing remote applies.
     const remoteOnly = { host, port, username, password, passwordFile, passwordEnv, cipherSuite, privilegeLevel, timeoutSeconds, retries };
-    const given = Object.entries(remoteOnly).filter(([, v]) => v !== undefined).map(([k]) => k);
-    if (given.length > 0) fail(`interface 'open' (in-band, /dev/ipmi0) takes no ${given.join(', ')}`);
+    const given = Object.entries(remoteOnly).filter(([, value]) => value !== undefined).map(([name]) => name);
+    if (given.length > 0) throw invalidArgValue(`${OPERATION}: interface 'open' (in-band, /dev/ipmi0) takes no ${given.join(', ')}`);
   } else {
-    if (host === undefined) fail(`interface '${iface}' needs a host`);
+    if (host === undefined) throw invalidArgValue(`${OPERATION}: interface '${iface}' needs a host`);
     checkArgument('host', host);
-    if (host.length > 253) fail('host is longer than 253 characters');
+    if (host.length > 253) throw invalidArgValue(`${OPERATION}: host must be at most 253 characters`);
     if (username !== undefined) {
       checkArgument('username', username);
-      if (Buffer.byteLength(username) > 16) fail('username must be at most 16 bytes (the IPMI limit)');
+      if (Buffer.byteLength(username) > 16) throw invalidArgValue(`${OPERATION}: username must be at most 16 bytes (the IPMI limit)`);
     }
     if (passwordFile !== undefined) checkArgument('passwordFile', passwordFile);
-    if (cipherSuite !== undefined && iface !== 'lanplus') fail("cipherSuite applies to interface 'lanplus' only");
+    if (cipherSuite !== undefined && iface !== 'lanplus') throw invalidArgValue(`${OPERATION}: cipherSuite applies to interface 'lanplus' only`);
   }
 
   return {
@@ -170,10 +206,9 @@ export interface IpmitoolInvocation {
 }
 
 /**
- * The ipmitool command for `verb`. The password never appears in `args`: it travels as
- * `IPMI_PASSWORD` in the child's environment with `-E` (an inherited `IPMITOOL_PASSWORD`, which
- * ipmitool would prefer, is removed), or as `-f FILE`. In-band (`open`) is exactly
- * `ipmitool -I open chassis power <word>`.
+ * The ipmitool command for `verb`. The password travels as
+ * {@link IpmitoolPowerControllerOptions.password} explains, never in `args`. In-band (`open`) is
+ * exactly `ipmitool -I open chassis power <word>`.
  */
 export function buildIpmitoolInvocation(
   options: ResolvedIpmitoolOptions,
@@ -252,4 +287,55 @@ export function classifyIpmitoolFailure(stderr: string): PowerControlReason {
   if (matches(UNREACHABLE)) return 'unreachable';
   if (matches(UNSUPPORTED)) return 'unsupported';
   return 'failed';
+}
+
+/** What to do about each failure reason, appended to error messages. */
+const ADVICE: Readonly<Record<PowerControlReason, string>> = {
+  auth: 'check the username and password',
+  unreachable: 'check host, port and that the BMC answers IPMI over LAN (in-band: load ipmi_devintf and ipmi_si)',
+  privilege: 'use a user with the administrator or operator privilege (in-band: run as root)',
+  unsupported: 'the BMC refuses this verb, or refuses it in the present power state',
+  timeout: 'the deadline passed and ipmitool was killed; the BMC may or may not have acted',
+  aborted: 'the call was aborted and ipmitool was killed; the BMC may or may not have acted',
+  'not-installed': 'install the ipmitool package or set ipmitoolPath',
+  failed: 'see stderr',
+};
+
+/** ipmitool's verbose chatter that says nothing about a failure. */
+const NOISE = /^(Loading IANA PEN Registry|Running Get VSO Capabilities|Invalid completion code received: Invalid command|Discovered IPMB address|Get HPM\.x Capabilities request failed)/;
+
+/** The lines of ipmitool's stderr that say what failed, joined. */
+function summary(stderr: string): string {
+  return stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !NOISE.test(l))
+    .slice(-4)
+    .join(' / ');
+}
+
+/** What the message of a failed run is made of. */
+export interface IpmitoolFailure {
+  readonly verb: PowerVerb;
+  readonly reason: PowerControlReason;
+  /** ipmitool's stderr, already redacted. */
+  readonly stderr: string;
+  /** What to say instead of the stderr summary (a spawn error, a deadline); already redacted. */
+  readonly detail?: string | undefined;
+}
+
+/** Where a run went: `in-band (/dev/ipmi0)` or `lanplus HOST:PORT`. */
+function target(options: ResolvedIpmitoolOptions): string {
+  if (options.interface === 'open') return 'in-band (/dev/ipmi0)';
+  return `${options.interface} ${options.host ?? ''}${options.port === undefined ? '' : `:${options.port}`}`;
+}
+
+/** `ipmitool chassis power reset (lanplus bmc:623) failed: auth: <summary> (<advice>)`. */
+export function failureMessage(options: ResolvedIpmitoolOptions, failure: IpmitoolFailure): string {
+  const detail = failure.detail ?? summary(failure.stderr);
+  return (
+    `ipmitool chassis power ${CHASSIS_POWER_WORD[failure.verb]} (${target(options)}) failed: ${failure.reason}` +
+    (detail === '' ? '' : `: ${detail}`) +
+    ` (${ADVICE[failure.reason]})`
+  );
 }

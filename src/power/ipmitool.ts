@@ -1,85 +1,40 @@
 /**
  * `IpmitoolPowerController`: a {@link PowerController} that runs ipmitool, remotely over
- * IPMI-over-LAN or in-band through the local BMC's /dev/ipmi0.
+ * IPMI-over-LAN or in-band through the local BMC's /dev/ipmi0. This file spawns ipmitool and
+ * follows the call flow (idempotent on/off, status parsing); what to run and what a failure
+ * means are decided by the pure `ipmitool-invocation.ts`.
  *
  * @module
  */
+import { checkSignal, optionsObject } from '../core/arguments.js';
+import { runProgram } from '../core/run-program.js';
 import {
   buildIpmitoolInvocation,
   classifyIpmitoolFailure,
+  failureMessage,
   redact,
   resolveIpmitoolOptions,
+  type IpmitoolPowerControllerOptions,
+  type ResolvedIpmitoolOptions,
 } from './ipmitool-invocation.js';
-import type { ResolvedIpmitoolOptions } from './ipmitool-invocation.js';
-import { runProgram } from '../core/run-program.js';
-import { PowerControlError } from './power-controller.js';
-import type { PowerControlReason } from './power-controller.js';
-import type { PowerCallOptions, PowerController, PowerState, PowerVerb } from './power-controller.js';
+import {
+  PowerControlError,
+  type PowerCallOptions,
+  type PowerController,
+  type PowerControlReason,
+  type PowerState,
+  type PowerVerb,
+} from './power-controller.js';
 
-/** Options of {@link IpmitoolPowerController}. Validated by the constructor (TypeError). */
-export interface IpmitoolPowerControllerOptions {
-  /**
-   * ipmitool's `-I`: `'lanplus'` (IPMI 2.0 RMCP+, encrypted), `'lan'` (IPMI 1.5) or `'open'`
-   * (in-band through /dev/ipmi0 on this machine; needs root). Default: `'lanplus'` when `host` is
-   * given, else `'open'`.
-   */
-  readonly interface?: 'open' | 'lan' | 'lanplus' | undefined;
-  /** The BMC's host name or address (`-H`); required for `lan`/`lanplus`. Must not start with `-`. */
-  readonly host?: string | undefined;
-  /** The BMC's UDP port (`-p`), 1 to 65535. Default: ipmitool's, 623. */
-  readonly port?: number | undefined;
-  /** The BMC user (`-U`), at most 16 bytes, not starting with `-`. Default: ipmitool's (the null user). */
-  readonly username?: string | undefined;
-  /**
-   * The password, at most 20 bytes. Passed to ipmitool as `IPMI_PASSWORD` in its environment
-   * with `-E`, never on its command line. Default: none. At most one of `password`,
-   * `passwordFile` and `passwordEnv`.
-   */
-  readonly password?: string | undefined;
-  /** A file whose first line is the password, passed as `-f FILE` (ipmitool reads it). Default: none. */
-  readonly passwordFile?: string | undefined;
-  /**
-   * The name of an environment variable of this process holding the password, read at each
-   * call and passed on as `IPMI_PASSWORD` with `-E`. Default: none.
-   */
-  readonly passwordEnv?: string | undefined;
-  /** The RMCP+ cipher suite (`-C`, 0 to 17), `lanplus` only. Default `3` (without it ipmitool probes for about 10 s). */
-  readonly cipherSuite?: number | undefined;
-  /** The session privilege level (`-L`). Default: ipmitool's, `'administrator'`. */
-  readonly privilegeLevel?: 'callback' | 'user' | 'operator' | 'administrator' | undefined;
-  /** Seconds ipmitool waits for each reply (`-N`), 1 to 3600. Default: ipmitool's (1 s for lanplus, 2 s for lan). */
-  readonly timeoutSeconds?: number | undefined;
-  /** How many times ipmitool retries a request (`-R`), 0 to 100. Default: ipmitool's (4). */
-  readonly retries?: number | undefined;
-  /**
-   * Overall deadline of one ipmitool run in milliseconds; when it passes, ipmitool is killed
-   * (SIGKILL) and the call rejects with reason `'timeout'`. Default `60000`.
-   */
-  readonly deadlineMs?: number | undefined;
-  /** The ipmitool program, a name looked up on PATH or a path. Default `'ipmitool'`. */
-  readonly ipmitoolPath?: string | undefined;
-}
-
-/** What to do about each failure reason, appended to error messages. */
-const ADVICE: Readonly<Record<PowerControlReason, string>> = {
-  auth: 'check the username and password',
-  unreachable: 'check host, port and that the BMC answers IPMI over LAN (in-band: load ipmi_devintf and ipmi_si)',
-  privilege: 'use a user with the administrator or operator privilege (in-band: run as root)',
-  unsupported: 'the BMC refuses this verb, or refuses it in the present power state',
-  timeout: 'the deadline passed and ipmitool was killed; the BMC may or may not have acted',
-  aborted: 'the call was aborted and ipmitool was killed; the BMC may or may not have acted',
-  'not-installed': 'install the ipmitool package or set ipmitoolPath',
-  failed: 'see stderr',
-};
+export type { IpmitoolPowerControllerOptions } from './ipmitool-invocation.js';
 
 /**
  * Controls a machine's power with ipmitool (`ipmitool chassis power status|on|off|cycle|reset|soft`).
  *
  * Each call runs ipmitool once, without a shell, stdin ignored (so it never waits on a password
  * prompt) and, for `lan`/`lanplus`, with `-v` (its failures are told apart only when verbose).
- * The password is never on the command line: it goes in the child's environment as
- * `IPMI_PASSWORD` with `-E` (an inherited `IPMITOOL_PASSWORD`, which ipmitool would prefer, is
- * removed), or through `-f FILE`. In-band (`interface: 'open'`, no host) runs exactly
+ * The password is never on the command line (see {@link IpmitoolPowerControllerOptions.password}).
+ * In-band (`interface: 'open'`, no host) runs exactly
  * `ipmitool -I open chassis power <verb>`, which needs root for /dev/ipmi0.
  *
  * Every failure rejects with a `PowerControlError` whose `reason` is `'auth'`, `'unreachable'`,
@@ -167,66 +122,48 @@ export class IpmitoolPowerController implements PowerController {
 
   /** Runs ipmitool for `verb` and resolves with its stdout, or rejects with a PowerControlError. */
   async #run(verb: PowerVerb, options: PowerCallOptions): Promise<string> {
+    const signal = checkSignal(optionsObject(options, ['signal'], `IpmitoolPowerController.${verb}`)['signal'], `IpmitoolPowerController.${verb}`);
     const invocation = buildIpmitoolInvocation(this.#options, verb);
-    const { secrets } = invocation;
-    const where = this.#options.interface === 'open'
-      ? 'in-band (/dev/ipmi0)'
-      : `${this.#options.interface} ${this.#options.host ?? ''}${this.#options.port === undefined ? '' : `:${this.#options.port}`}`;
-    const fail = (reason: PowerControlReason, details: { exitCode?: number | undefined; stderr?: string; code?: string | undefined; cause?: unknown; detail?: string | undefined }): PowerControlError => {
-      const stderr = redact(details.stderr ?? '', secrets);
-      const detail = redact(details.detail ?? summary(stderr), secrets);
-      return new PowerControlError(
-        `ipmitool chassis power ${verb === 'softOff' ? 'soft' : verb} (${where}) failed: ${reason}` +
-          (detail === '' ? '' : `: ${detail}`) +
-          ` (${ADVICE[reason]})`,
-        { reason, verb, exitCode: details.exitCode, stderr, code: details.code, cause: details.cause },
-      );
+    const fail = (
+      reason: PowerControlReason,
+      details: { exitCode?: number | undefined; stderr?: string; code?: string | undefined; cause?: unknown; detail?: string | undefined },
+    ): PowerControlError => {
+      const stderr = redact(details.stderr ?? '', invocation.secrets);
+      const detail = details.detail === undefined ? undefined : redact(details.detail, invocation.secrets);
+      return new PowerControlError(failureMessage(this.#options, { verb, reason, stderr, detail }), {
+        reason,
+        verb,
+        exitCode: details.exitCode,
+        stderr,
+        code: details.code,
+        cause: details.cause,
+      });
     };
     const outcome = await runProgram(invocation.file, invocation.args, {
       env: invocation.env,
-      signal: options.signal,
+      signal,
       deadlineMs: this.#options.deadlineMs,
     });
     switch (outcome.kind) {
       case 'exited':
         if (outcome.exitCode === 0) return outcome.stdout;
-        return Promise.reject(
-          fail(outcome.exitCode === null ? 'failed' : classifyIpmitoolFailure(outcome.stderr), {
-            exitCode: outcome.exitCode ?? undefined,
-            stderr: outcome.stderr,
-            detail: outcome.exitCode === null ? `killed by ${outcome.signal ?? 'a signal'}` : undefined,
-          }),
-        );
+        throw fail(outcome.exitCode === null ? 'failed' : classifyIpmitoolFailure(outcome.stderr), {
+          exitCode: outcome.exitCode ?? undefined,
+          stderr: outcome.stderr,
+          detail: outcome.exitCode === null ? `killed by ${outcome.signal ?? 'a signal'}` : undefined,
+        });
       case 'spawn-error': {
         const code = outcome.error.code;
-        const reason = code === 'ENOENT' || code === 'EACCES' ? 'not-installed' : 'failed';
-        return Promise.reject(
-          fail(reason, {
-            code,
-            cause: outcome.error,
-            detail: `cannot run '${this.#options.ipmitoolPath}': ${outcome.error.message}`,
-          }),
-        );
+        throw fail(code === 'ENOENT' || code === 'EACCES' ? 'not-installed' : 'failed', {
+          code,
+          cause: outcome.error,
+          detail: `cannot run '${this.#options.ipmitoolPath}': ${outcome.error.message}`,
+        });
       }
       case 'timeout':
-        return Promise.reject(
-          fail('timeout', { stderr: outcome.stderr, code: 'ETIMEDOUT', detail: `no result within ${this.#options.deadlineMs} ms` }),
-        );
+        throw fail('timeout', { stderr: outcome.stderr, code: 'ETIMEDOUT', detail: `no result within ${this.#options.deadlineMs} ms` });
       case 'aborted':
-        return Promise.reject(fail('aborted', { stderr: outcome.stderr, code: 'ABORT_ERR', cause: outcome.reason, detail: '' }));
+        throw fail('aborted', { stderr: outcome.stderr, code: 'ABORT_ERR', cause: outcome.reason, detail: '' });
     }
   }
-}
-
-/** ipmitool's verbose chatter that says nothing about a failure. */
-const NOISE = /^(Loading IANA PEN Registry|Running Get VSO Capabilities|Invalid completion code received: Invalid command|Discovered IPMB address|Get HPM\.x Capabilities request failed)/;
-
-/** The lines of ipmitool's stderr that say what failed, joined. */
-function summary(stderr: string): string {
-  return stderr
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !NOISE.test(l))
-    .slice(-4)
-    .join(' / ');
 }

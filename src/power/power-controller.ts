@@ -15,7 +15,10 @@ import type { ErrorKind } from '../core/errors.js';
 export type PowerState = 'on' | 'off';
 
 /** The verbs of a {@link PowerController}. */
-export type PowerVerb = 'status' | 'on' | 'off' | 'cycle' | 'reset' | 'softOff';
+export type PowerVerb = (typeof POWER_VERBS)[number];
+
+/** @internal Every {@link PowerVerb}, for argument checks. */
+export const POWER_VERBS = ['status', 'on', 'off', 'cycle', 'reset', 'softOff'] as const;
 
 /** Options of every {@link PowerController} method. */
 export interface PowerCallOptions {
@@ -79,15 +82,10 @@ export interface PowerController {
  * - `'not-installed'`: the ipmitool program could not be run.
  * - `'failed'`: anything else; read `stderr`.
  */
-export type PowerControlReason =
-  | 'auth'
-  | 'unreachable'
-  | 'privilege'
-  | 'unsupported'
-  | 'timeout'
-  | 'aborted'
-  | 'not-installed'
-  | 'failed';
+export type PowerControlReason = (typeof POWER_CONTROL_REASONS)[number];
+
+/** @internal Every {@link PowerControlReason}, for argument checks. */
+export const POWER_CONTROL_REASONS = ['auth', 'unreachable', 'privilege', 'unsupported', 'timeout', 'aborted', 'not-installed', 'failed'] as const;
 
 /** What a {@link PowerControlError} is built from. */
 export interface PowerControlErrorOptions {

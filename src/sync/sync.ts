@@ -6,10 +6,9 @@
  *
  * @module
  */
-import { fileURLToPath } from 'node:url';
-import { DurableWriteError } from '../core/errors.js';
+import { checkPath, checkSignal, checkString, describeValue, invalidArgType, optionsObject } from '../core/arguments.js';
 import type { DurableFileSystem } from '../core/file-system.js';
-import { flushThroughSeamOrProgram } from './sync-program.js';
+import { flushThroughSeamOrProgram, type SyncProgramCall } from './sync-program.js';
 
 /** Options of {@link syncAll}. */
 export interface SyncAllOptions {
@@ -52,14 +51,10 @@ export interface SyncAllOptions {
  * await syncAll(); // every other dirty page too: logs, databases, other processes' files
  * ```
  */
-export async function syncAll(options: SyncAllOptions = {}): Promise<void> {
-  await flushThroughSeamOrProgram({
-    stage: 'sync',
-    args: [],
-    signal: options.signal,
-    syncProgram: options.syncProgram ?? 'sync',
-    seamFlush: options.fs?.sync?.bind(options.fs),
-  });
+export async function syncAll(options?: SyncAllOptions): Promise<void> {
+  const operation = 'syncAll';
+  const checked = checkSyncOptions(options, operation);
+  await flushThroughSeamOrProgram({ stage: 'sync', args: [], ...checked.call, seamFlush: checked.seamFlush(undefined) });
 }
 
 /** Options of {@link syncFilesystem}. */
@@ -105,27 +100,49 @@ export interface SyncFilesystemOptions {
  * }
  * ```
  */
-export async function syncFilesystem(path: string | URL, options: SyncFilesystemOptions = {}): Promise<void> {
-  const target = toPath(path);
-  const syncfs = options.fs?.syncfs?.bind(options.fs);
+export async function syncFilesystem(path: string | URL, options?: SyncFilesystemOptions): Promise<void> {
+  const operation = 'syncFilesystem';
+  const target = checkPath(path, 'path', operation);
+  const checked = checkSyncOptions(options, operation);
   await flushThroughSeamOrProgram({
     stage: 'syncfs',
     args: ['--file-system', '--', target],
     path: target,
-    signal: options.signal,
-    syncProgram: options.syncProgram ?? 'sync',
-    seamFlush: syncfs === undefined ? undefined : () => syncfs(target),
+    ...checked.call,
+    seamFlush: checked.seamFlush(target),
   });
 }
 
-function toPath(path: string | URL): string {
-  const text = path instanceof URL ? fileURLToPath(path) : path;
-  if (typeof text !== 'string' || text === '' || text.includes('\0')) {
-    throw new DurableWriteError(`syncFilesystem needs a non-empty path without NUL bytes, got ${JSON.stringify(text)}`, {
-      code: 'ERR_INVALID_ARG_VALUE',
-      stage: 'validate',
-      path: typeof text === 'string' ? text : undefined,
-    });
+/** The options both functions take, checked: the program call's part, and the seam's flush for a path. */
+interface CheckedSyncOptions {
+  readonly call: Pick<SyncProgramCall, 'signal' | 'syncProgram'>;
+  /** The seam's `sync()` (no path) or `syncfs(path)`, bound to it; `undefined` when the seam has none. */
+  seamFlush(path: string | undefined): (() => Promise<void>) | undefined;
+}
+
+type FlushSeam = Pick<DurableFileSystem, 'sync' | 'syncfs'>;
+
+/** Whether `value` is an object whose `sync` and `syncfs`, where present, are functions. */
+function isFlushSeam(value: unknown): value is FlushSeam {
+  if (typeof value !== 'object' || value === null) return false;
+  return ['sync', 'syncfs'].every((member) => ['undefined', 'function'].includes(typeof Reflect.get(value, member)));
+}
+
+/** The argument prologue of `syncAll` and `syncFilesystem`. */
+function checkSyncOptions(value: unknown, operation: string): CheckedSyncOptions {
+  const o = optionsObject(value, ['signal', 'fs', 'syncProgram'], operation);
+  const signal = checkSignal(o['signal'], operation);
+  const syncProgram = checkString(o['syncProgram'], 'sync', 'syncProgram', operation);
+  const fs = o['fs'];
+  if (fs !== undefined && !isFlushSeam(fs)) {
+    throw invalidArgType(`${operation}: fs must be an object whose sync and syncfs, if any, are functions; received ${describeValue(fs)}`);
   }
-  return text;
+  return {
+    call: { signal, syncProgram },
+    seamFlush: (path) => {
+      if (path === undefined) return fs?.sync?.bind(fs);
+      const syncfs = fs?.syncfs?.bind(fs);
+      return syncfs === undefined ? undefined : () => syncfs(path);
+    },
+  };
 }

@@ -4,9 +4,17 @@
  *
  * @module
  */
-import { PowerControlError } from '../power/power-controller.js';
-import type { PowerControlReason } from '../power/power-controller.js';
-import type { PowerCallOptions, PowerController, PowerState, PowerVerb } from '../power/power-controller.js';
+import { checkChoice, checkInteger, checkSignal, describeValue, invalidArgType, invalidArgValue, optionsObject } from '../core/arguments.js';
+import {
+  POWER_CONTROL_REASONS,
+  POWER_VERBS,
+  PowerControlError,
+  type PowerCallOptions,
+  type PowerController,
+  type PowerControlReason,
+  type PowerState,
+  type PowerVerb,
+} from '../power/power-controller.js';
 
 /** What the fake needs of a crash simulator (the one in `durable-write/testing` fits). */
 export interface PowerSimulatorLink {
@@ -79,11 +87,11 @@ export class FakePowerController implements PowerController {
   #failures: Failure[] = [];
   readonly #simulator: PowerSimulatorLink | undefined;
 
-  constructor(options: FakePowerControllerOptions = {}) {
-    const initial = options.initialState ?? 'on';
-    if (initial !== 'on' && initial !== 'off') throw new TypeError(`initialState must be 'on' or 'off', got ${String(initial)}`);
-    this.#state = initial;
-    this.#simulator = options.simulator;
+  constructor(options?: FakePowerControllerOptions) {
+    const operation = 'FakePowerController';
+    const o = optionsObject(options, ['initialState', 'simulator'], operation);
+    this.#state = checkChoice(o['initialState'], ['on', 'off'], 'on', 'initialState', operation);
+    this.#simulator = checkSimulator(o['simulator'], operation);
   }
 
   /** The current power state. */
@@ -100,10 +108,12 @@ export class FakePowerController implements PowerController {
    * Makes calls reject with a `PowerControlError` of `reason` (the state does not change and the
    * simulator is not touched). Several `fail()` calls queue up; the first matching one is used.
    */
-  fail(reason: PowerControlReason, options: FakePowerFailureOptions = {}): this {
-    const times = options.times ?? Number.POSITIVE_INFINITY;
-    if (!(times > 0)) throw new TypeError(`times must be positive, got ${String(times)}`);
-    this.#failures.push({ reason, verb: options.verb, remaining: times });
+  fail(reason: PowerControlReason, options?: FakePowerFailureOptions): this {
+    const operation = 'FakePowerController.fail';
+    const o = optionsObject(options, ['verb', 'times'], operation);
+    const verb = checkChoice(o['verb'], POWER_VERBS, undefined, 'verb', operation);
+    const times = checkInteger(o['times'], 1, Number.MAX_SAFE_INTEGER, 'times', operation) ?? Number.POSITIVE_INFINITY;
+    this.#failures.push({ reason: checkChoice(reason, POWER_CONTROL_REASONS, 'failed', 'reason', operation), verb, remaining: times });
     return this;
   }
 
@@ -115,32 +125,34 @@ export class FakePowerController implements PowerController {
 
   /** Makes every following call take `ms` milliseconds before acting (0 to stop). */
   setDelay(ms: number): this {
-    if (!(ms >= 0) || !Number.isFinite(ms)) throw new TypeError(`delay must be a non-negative number of ms, got ${String(ms)}`);
+    if (typeof ms !== 'number' || !(ms >= 0) || !Number.isFinite(ms)) {
+      throw invalidArgValue(`FakePowerController.setDelay: ms must be a non-negative number of milliseconds; received ${describeValue(ms)}`);
+    }
     this.#delayMs = ms;
     return this;
   }
 
   /** The recorded state. */
-  async status(options: PowerCallOptions = {}): Promise<PowerState> {
+  async status(options?: PowerCallOptions): Promise<PowerState> {
     await this.#begin('status', options);
     return this.#state;
   }
 
   /** State becomes `'on'`. */
-  async on(options: PowerCallOptions = {}): Promise<void> {
+  async on(options?: PowerCallOptions): Promise<void> {
     await this.#begin('on', options);
     this.#state = 'on';
   }
 
   /** A hard cut: crashes a linked simulator if the machine was on; state becomes `'off'`. */
-  async off(options: PowerCallOptions = {}): Promise<void> {
+  async off(options?: PowerCallOptions): Promise<void> {
     await this.#begin('off', options);
     if (this.#state === 'on') this.#simulator?.crash();
     this.#state = 'off';
   }
 
   /** A hard cut and power back on; rejects `'unsupported'` when off, as IPMI BMCs do. */
-  async cycle(options: PowerCallOptions = {}): Promise<void> {
+  async cycle(options?: PowerCallOptions): Promise<void> {
     await this.#begin('cycle', options);
     if (this.#state === 'off') {
       throw new PowerControlError('chassis power cycle (fake) failed: unsupported: the machine is off', {
@@ -153,13 +165,13 @@ export class FakePowerController implements PowerController {
   }
 
   /** A hard reset: crashes a linked simulator if the machine is on; the state is unchanged. */
-  async reset(options: PowerCallOptions = {}): Promise<void> {
+  async reset(options?: PowerCallOptions): Promise<void> {
     await this.#begin('reset', options);
     if (this.#state === 'on') this.#simulator?.crash();
   }
 
   /** An orderly shutdown: a linked simulator is synced, then crashed; state becomes `'off'`. */
-  async softOff(options: PowerCallOptions = {}): Promise<void> {
+  async softOff(options?: PowerCallOptions): Promise<void> {
     await this.#begin('softOff', options);
     if (this.#state === 'on' && this.#simulator !== undefined) {
       await this.#simulator.sync();
@@ -169,9 +181,10 @@ export class FakePowerController implements PowerController {
   }
 
   /** Records the call, waits the delay (honouring the signal), then applies a failure if set. */
-  async #begin(verb: PowerVerb, options: PowerCallOptions): Promise<void> {
+  async #begin(verb: PowerVerb, options: PowerCallOptions | undefined): Promise<void> {
+    const operation = `FakePowerController.${verb}`;
+    const signal = checkSignal(optionsObject(options, ['signal'], operation)['signal'], operation);
     this.calls.push({ verb, at: Date.now() });
-    const { signal } = options;
     const aborted = (): PowerControlError =>
       new PowerControlError(`chassis power ${verb} (fake) failed: aborted`, {
         reason: 'aborted',
@@ -201,4 +214,15 @@ export class FakePowerController implements PowerController {
       throw new PowerControlError(`chassis power ${verb} (fake) failed: ${failure.reason}`, { reason: failure.reason, verb });
     }
   }
+}
+
+/** The `simulator` option: an object with `crash()` and `sync()`, or `undefined`. */
+function checkSimulator(value: unknown, operation: string): PowerSimulatorLink | undefined {
+  if (value === undefined) return undefined;
+  if (isSimulatorLink(value)) return value;
+  throw invalidArgType(`${operation}: simulator must have crash() and sync() methods (a crash simulator); received ${describeValue(value)}`);
+}
+
+function isSimulatorLink(value: unknown): value is PowerSimulatorLink {
+  return typeof value === 'object' && value !== null && typeof Reflect.get(value, 'crash') === 'function' && typeof Reflect.get(value, 'sync') === 'function';
 }

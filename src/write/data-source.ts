@@ -7,6 +7,7 @@
  * @internal
  * @module
  */
+import { describeValue, invalidArgType } from '../core/arguments.js';
 import { isBytesLike, toBytes } from '../core/bytes.js';
 import type { Effect } from '../core/effect.js';
 
@@ -19,23 +20,12 @@ export type WriteDurableData = string | NodeJS.ArrayBufferView | Iterable<DataCh
 /** Small chunks are gathered into writes of about this many bytes. */
 export const BATCH_BYTES = 64 * 1024;
 
-/** Pulls the bytes to write. */
+/** Pulls the bytes to write. Its effects are no file-system steps: `onStep` does not see them. */
 export interface ChunkSource {
   /** The next batch of bytes, or `undefined` at the end. */
   next(): Effect<Uint8Array | undefined>;
   /** Stops the source early (destroys a stream) after a failure. */
   cancel(): Effect<void>;
-}
-
-/** A `TypeError` with Node's `ERR_INVALID_ARG_TYPE` code. */
-export function invalidArgType(message: string): TypeError {
-  return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_TYPE' });
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`;
-  return `type ${typeof value} (${String(value).slice(0, 40)})`;
 }
 
 /** Whether `data` is a string or an `ArrayBufferView`: what the sync functions accept. */
@@ -51,7 +41,7 @@ export function isWriteDurableData(data: unknown): data is WriteDurableData {
 /** The bytes of one chunk of an iterable or stream. */
 function chunkBytes(chunk: unknown, encoding: BufferEncoding): Uint8Array {
   if (isBytesLike(chunk)) return toBytes(chunk, encoding);
-  throw invalidArgType(`writeDurable: each chunk must be a string, Buffer or Uint8Array; received ${describe(chunk)}`);
+  throw invalidArgType(`writeDurable: each chunk must be a string, Buffer or Uint8Array; received ${describeValue(chunk)}`);
 }
 
 function wholeSource(bytes: Uint8Array): ChunkSource {
@@ -62,8 +52,8 @@ function wholeSource(bytes: Uint8Array): ChunkSource {
     return bytes;
   };
   return {
-    next: () => ({ label: 'read-data', sync: next, async: async () => next() }),
-    cancel: () => ({ label: 'cancel-data', sync: () => undefined, async: async () => undefined }),
+    next: () => ({ step: undefined, sync: next, async: async () => next() }),
+    cancel: () => ({ step: undefined, sync: () => undefined, async: async () => undefined }),
   };
 }
 
@@ -93,9 +83,9 @@ function iteratorSource(
     throw invalidArgType('writeDurableSync: data must be a string, Buffer or Uint8Array');
   };
   return {
-    next: () => ({ label: 'read-data', sync: syncOnly, async: batch }),
+    next: () => ({ step: undefined, sync: syncOnly, async: batch }),
     cancel: () => ({
-      label: 'cancel-data',
+      step: undefined,
       sync: () => undefined,
       async: async () => {
         if (!ended) await iterator.return?.();

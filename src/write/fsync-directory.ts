@@ -3,12 +3,13 @@
  *
  * @module
  */
+import { checkDirectorySync, checkPath, fileOperationOptions, type CallMode } from '../core/arguments.js';
+import { runAsync, runSync, type Operation } from '../core/effect.js';
 import type { DurableWriteError } from '../core/errors.js';
+import { throwIfAborted, type FailureContext } from '../core/failure.js';
+import { fileIo, type DirectorySyncPolicy } from '../core/file-io.js';
 import type { DurableFileSystem } from '../core/file-system.js';
-import { checkChoice } from '../core/arguments.js';
-import { flushDirectory, type DirectorySyncPolicy } from './durable-steps.js';
-import { runAsync, runSync } from '../core/effect.js';
-import { pathOperation } from './path-operation.js';
+import { flushDirectory, type DirectorySyncOutcome } from './flush.js';
 
 /** Options of {@link fsyncDirectory}. */
 export interface FsyncDirectoryOptions {
@@ -35,10 +36,15 @@ export interface FsyncDirectoryResult {
   readonly error: DurableWriteError | undefined;
 }
 
-function prepare(path: unknown, options: unknown, mode: 'sync' | 'async', operation: string) {
-  return pathOperation(path, options, mode, operation, 'flush-directory', (io, o, ctx) =>
-    flushDirectory(io, ctx.path, checkChoice(o['directorySync'], ['required', 'best-effort'], 'required', 'directorySync', operation), ctx),
-  );
+const OPTION_NAMES = ['directorySync', 'signal', 'fs'] as const satisfies readonly (keyof FsyncDirectoryOptions)[];
+
+/** Checks every argument (throwing before any I/O), then returns the operation. */
+function prepare(path: unknown, options: unknown, mode: CallMode, operation: string): Operation<DirectorySyncOutcome> {
+  const ctx: FailureContext = { operation, path: checkPath(path, 'path', operation) };
+  const { options: o, fs, signal } = fileOperationOptions(options, OPTION_NAMES, mode, operation);
+  const policy = checkDirectorySync(o['directorySync'], operation);
+  throwIfAborted(signal, 'flush-directory', ctx);
+  return flushDirectory(fileIo(fs), ctx.path, policy, ctx);
 }
 
 /**

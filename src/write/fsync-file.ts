@@ -3,12 +3,12 @@
  *
  * @module
  */
+import { checkFlush, checkPath, fileOperationOptions, type CallMode } from '../core/arguments.js';
+import { runAsync, runSync, type Operation } from '../core/effect.js';
+import { throwIfAborted, type FailureContext } from '../core/failure.js';
+import { fileIo, type FlushMethod } from '../core/file-io.js';
 import type { DurableFileSystem } from '../core/file-system.js';
-import { checkChoice } from '../core/arguments.js';
-import { flushFile } from './durable-steps.js';
-import { runAsync, runSync } from '../core/effect.js';
-import type { FlushMethod } from '../core/file-io.js';
-import { pathOperation } from './path-operation.js';
+import { flushFile } from './flush.js';
 
 /** Options of {@link fsyncFile}. */
 export interface FsyncFileOptions {
@@ -23,10 +23,15 @@ export interface FsyncFileOptions {
 /** Options of {@link fsyncFileSync}: those of {@link fsyncFile} but the signal. */
 export type FsyncFileSyncOptions = Omit<FsyncFileOptions, 'signal'>;
 
-function prepare(path: unknown, options: unknown, mode: 'sync' | 'async', operation: string) {
-  return pathOperation(path, options, mode, operation, 'open', (io, o, ctx) =>
-    flushFile(io, ctx.path, checkChoice(o['flush'], ['fsync', 'fdatasync'], 'fsync', 'flush', operation), ctx),
-  );
+const OPTION_NAMES = ['flush', 'signal', 'fs'] as const satisfies readonly (keyof FsyncFileOptions)[];
+
+/** Checks every argument (throwing before any I/O), then returns the operation. */
+function prepare(path: unknown, options: unknown, mode: CallMode, operation: string): Operation<void> {
+  const ctx: FailureContext = { operation, path: checkPath(path, 'path', operation) };
+  const { options: o, fs, signal } = fileOperationOptions(options, OPTION_NAMES, mode, operation);
+  const method = checkFlush(o['flush'], operation);
+  throwIfAborted(signal, 'open', ctx);
+  return flushFile(fileIo(fs), ctx.path, method, ctx);
 }
 
 /**

@@ -4,13 +4,13 @@
  * @module
  */
 import * as nodePath from 'node:path';
+import { checkDirectorySync, checkFlush, checkPath, fileOperationOptions, type CallMode } from '../core/arguments.js';
+import { runAsync, runSync, type Operation } from '../core/effect.js';
 import type { DurableWriteError } from '../core/errors.js';
+import { attempt, throwIfAborted, type FailureContext } from '../core/failure.js';
+import { fileIo, type DirectorySyncPolicy, type FileIo, type FlushMethod } from '../core/file-io.js';
 import type { DurableFileSystem } from '../core/file-system.js';
-import { checkChoice, checkFileSystem, checkPath, checkSignal, optionsObject } from '../core/arguments.js';
-import { attempt, flushDirectory, flushFile, type DirectorySyncPolicy } from './durable-steps.js';
-import { runAsync, runSync, type Step } from '../core/effect.js';
-import { fileIo, type FlushMethod } from '../core/file-io.js';
-import { throwIfAborted, type FailureContext } from '../core/failure.js';
+import { flushDirectory, flushFile } from './flush.js';
 
 /** Options of {@link renameDurable}. */
 export interface RenameDurableOptions {
@@ -35,29 +35,51 @@ export interface RenameDurableResult {
   readonly directorySyncErrors: readonly DurableWriteError[];
 }
 
-function* renameSteps(from: string, to: string, options: Record<string, unknown>, fs: DurableFileSystem, operation: string): Step<RenameDurableResult> {
-  const io = fileIo(fs);
+/** A rename, its arguments checked. */
+interface RenamePlan {
+  readonly from: string;
+  readonly to: string;
+  readonly flush: FlushMethod;
+  readonly directorySync: DirectorySyncPolicy;
+  readonly signal: AbortSignal | undefined;
+  readonly io: FileIo;
+  readonly operation: string;
+}
+
+const OPTION_NAMES = ['flush', 'directorySync', 'signal', 'fs'] as const satisfies readonly (keyof RenameDurableOptions)[];
+
+/** Checks every argument, throwing before any I/O. */
+function planRename(from: unknown, to: unknown, options: unknown, mode: CallMode, operation: string): RenamePlan {
+  const checkedFrom = checkPath(from, 'from', operation);
+  const checkedTo = checkPath(to, 'to', operation);
+  const { options: o, fs, signal } = fileOperationOptions(options, OPTION_NAMES, mode, operation);
+  return {
+    from: checkedFrom,
+    to: checkedTo,
+    flush: checkFlush(o['flush'], operation),
+    directorySync: checkDirectorySync(o['directorySync'], operation),
+    signal,
+    io: fileIo(fs),
+    operation,
+  };
+}
+
+/** Flush the source, rename, flush the target's directory and, when it differs, the source's. */
+function* renameOperation(plan: RenamePlan): Operation<RenameDurableResult> {
+  const { io, from, to, signal, operation } = plan;
   const ctx: FailureContext = { operation, path: to };
-  const flush = checkChoice(options['flush'], ['fsync', 'fdatasync'], 'fsync', 'flush', operation);
-  const policy = checkChoice(options['directorySync'], ['required', 'best-effort'], 'required', 'directorySync', operation);
-  const signal = checkSignal(options['signal'], operation);
   throwIfAborted(signal, 'flush', ctx);
-  yield* flushFile(io, from, flush, { operation, path: from });
+  yield* flushFile(io, from, plan.flush, { operation, path: from });
   throwIfAborted(signal, 'rename', ctx);
   yield* attempt('rename', io.rename(from, to), ctx);
   const refused: DurableWriteError[] = [];
   const targetDir = nodePath.dirname(to);
   const sourceDir = nodePath.dirname(from);
   for (const dir of targetDir === sourceDir ? [targetDir] : [targetDir, sourceDir]) {
-    const outcome = yield* flushDirectory(io, dir, policy, ctx);
+    const outcome = yield* flushDirectory(io, dir, plan.directorySync, ctx);
     if (outcome.error !== undefined) refused.push(outcome.error);
   }
   return { directorySynced: refused.length === 0, directorySyncErrors: refused };
-}
-
-function prepare(from: unknown, to: unknown, options: unknown, mode: 'sync' | 'async', operation: string): Step<RenameDurableResult> {
-  const o = optionsObject(options, operation);
-  return renameSteps(checkPath(from, 'from', operation), checkPath(to, 'to', operation), o, checkFileSystem(o['fs'], mode, operation), operation);
 }
 
 /**
@@ -78,7 +100,7 @@ function prepare(from: unknown, to: unknown, options: unknown, mode: 'sync' | 'a
  * ```
  */
 export async function renameDurable(from: string | URL, to: string | URL, options?: RenameDurableOptions): Promise<RenameDurableResult> {
-  return runAsync(prepare(from, to, options, 'async', 'renameDurable'));
+  return runAsync(renameOperation(planRename(from, to, options, 'async', 'renameDurable')));
 }
 
 /**
@@ -91,5 +113,5 @@ export async function renameDurable(from: string | URL, to: string | URL, option
  * ```
  */
 export function renameDurableSync(from: string | URL, to: string | URL, options?: RenameDurableSyncOptions): RenameDurableResult {
-  return runSync(prepare(from, to, options, 'sync', 'renameDurableSync'));
+  return runSync(renameOperation(planRename(from, to, options, 'sync', 'renameDurableSync')));
 }

@@ -7,7 +7,7 @@
  */
 import * as nodePath from 'node:path';
 import type { DurableStats } from '../core/file-system.js';
-import { perform, type Step } from '../core/effect.js';
+import { perform, type Operation } from '../core/effect.js';
 import { errnoCode } from '../core/errors.js';
 import type { FileIo } from '../core/file-io.js';
 import { wrapError, type FailureContext } from '../core/failure.js';
@@ -22,7 +22,7 @@ export interface ResolvedTarget {
 }
 
 /** Follows symlinks from the absolute path `target` to the file a write replaces. */
-export function* resolveTarget(io: FileIo, target: string, ctx: FailureContext): Step<ResolvedTarget> {
+export function* resolveTarget(io: FileIo, target: string, ctx: FailureContext): Operation<ResolvedTarget> {
   let current = target;
   for (let hop = 0; hop <= MAX_SYMLINK_HOPS; hop += 1) {
     let stats: DurableStats;

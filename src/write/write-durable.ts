@@ -3,36 +3,46 @@
  * content survives a crash, a power cut or a BMC hard reset, and at no moment can a reader or a
  * crash see anything but the old content or the whole new one.
  *
+ * This is the main file of `src/write/`, the durable file operations: `writeDurable` here,
+ * `renameDurable`, `fsyncFile` and `fsyncDirectory` beside it, and the pieces they are made of
+ * (the data source, temp names, target resolution through symlinks, the per-path queue, the
+ * umask, flushing by path, creating parents). Each public function checks its arguments with the
+ * prologue of `src/core/arguments.ts`, then runs one operation generator of
+ * `src/core/effect.ts` under the sync or the async driver.
+ *
  * @module
  */
 import * as nodePath from 'node:path';
-import { DurableWriteError, errnoCode } from '../core/errors.js';
-import type { DurableFileSystem } from '../core/file-system.js';
 import {
   checkBoolean,
-  checkChoice,
+  checkDirectorySync,
   checkEncoding,
-  checkFileSystem,
+  checkFlush,
+  checkFunction,
   checkMode,
   checkPath,
-  checkSignal,
+  describeValue,
+  fileOperationOptions,
+  invalidArgType,
   invalidArgValue,
   namesDirectory,
-  optionsObject,
+  type CallMode,
 } from '../core/arguments.js';
-import { chunkSource, invalidArgType, isWholeData, isWriteDurableData, type ChunkSource, type WriteDurableData } from './data-source.js';
-import { attempt, createDirectories, flushDirectory, quietly, type DirectorySyncPolicy } from './durable-steps.js';
-import { perform, runAsync, runSync, type EffectObserver, type Step } from '../core/effect.js';
-import { CREATE_EXCLUSIVE, fileIo, type FileIo, type FlushMethod, type OpenFile } from '../core/file-io.js';
-import { throwIfAborted, wrapError, type FailureContext } from '../core/failure.js';
+import { perform, runAsync, runSync, type EffectObserver, type Operation } from '../core/effect.js';
+import { DurableWriteError, errnoCode } from '../core/errors.js';
+import { attempt, quietly, throwIfAborted, wrapError, type FailureContext } from '../core/failure.js';
+import { CREATE_EXCLUSIVE, fileIo, type DirectorySyncPolicy, type FileIo, type FlushMethod, type OpenFile } from '../core/file-io.js';
+import type { DurableFileSystem } from '../core/file-system.js';
+import { createDirectories, NONE_CREATED } from './create-parents.js';
+import { chunkSource, isWholeData, isWriteDurableData, type ChunkSource, type WriteDurableData } from './data-source.js';
+import { flushDirectory } from './flush.js';
 import { enqueue } from './path-queue.js';
 import { resolveTarget } from './resolve-target.js';
 import { tempPathFor } from './temp-name.js';
 import { currentUmask } from './umask.js';
 
-export type { WriteDurableData, DataChunk } from './data-source.js';
-export type { DirectorySyncPolicy } from './durable-steps.js';
-export type { FlushMethod } from '../core/file-io.js';
+export type { DataChunk, WriteDurableData } from './data-source.js';
+export type { DirectorySyncPolicy, FlushMethod } from '../core/file-io.js';
 
 /** One step of a write, reported to {@link WriteDurableOptions.onStep} as it completes. */
 export interface WriteDurableStepEvent {
@@ -121,17 +131,26 @@ interface WritePlan {
 /** How many fresh names to try when a temporary name is taken (EEXIST). */
 const TEMP_NAME_ATTEMPTS = 5;
 
-function planWrite(path: unknown, options: unknown, mode: 'sync' | 'async', operation: string): WritePlan {
+/**
+ * Errors with which `fchown` refuses to give the temp file the target's owner: without the
+ * privilege (not root) the new file stays the writer's, as it would with `fs.writeFile` of a new
+ * file. Any other error (EIO...) fails the write.
+ */
+const CHOWN_REFUSALS: ReadonlySet<string> = new Set(['EPERM', 'EINVAL', 'ENOSYS', 'ENOTSUP', 'EOPNOTSUPP']);
+
+const OPTION_NAMES = [
+  'encoding', 'mode', 'flush', 'directorySync', 'createParents', 'signal', 'fs', 'onStep', 'flag',
+] as const satisfies readonly (keyof WriteDurableOptions)[];
+
+/** Checks every argument but the data, throwing before any I/O. */
+function planWrite(path: unknown, options: unknown, mode: CallMode, operation: string): WritePlan {
   const target = checkPath(path, 'path', operation);
-  const o = optionsObject(options, operation);
+  const { options: o, fs, signal } = fileOperationOptions(options, OPTION_NAMES, mode, operation, true);
   if (o['flag'] !== undefined && o['flag'] !== 'w') {
     throw invalidArgValue(`${operation}: flag must be 'w' (a durable write always replaces the whole file); received ${String(o['flag'])}`);
   }
-  if (o['flush'] === false) throw invalidArgValue(`${operation}: flush: false is not supported; a durable write always flushes`);
-  const onStep = o['onStep'];
-  if (onStep !== undefined && typeof onStep !== 'function') throw invalidArgType(`${operation}: onStep must be a function`);
-  const observer = onStep as WriteDurableOptions['onStep'];
-  if (namesDirectory(path as string | URL)) {
+  const onStep = checkFunction<(event: WriteDurableStepEvent) => void>(o['onStep'], 'onStep', operation);
+  if (namesDirectory(path)) {
     throw new DurableWriteError(`${operation}: ${target} names a directory; the target must be a file`, {
       code: 'EISDIR',
       stage: 'validate',
@@ -142,17 +161,17 @@ function planWrite(path: unknown, options: unknown, mode: 'sync' | 'async', oper
     target,
     encoding: checkEncoding(o['encoding'], operation),
     mode: checkMode(o['mode'], operation),
-    flush: o['flush'] === true ? 'fsync' : checkChoice(o['flush'], ['fsync', 'fdatasync'], 'fsync', 'flush', operation),
-    directorySync: checkChoice(o['directorySync'], ['required', 'best-effort'], 'required', 'directorySync', operation),
+    flush: checkFlush(o['flush'], operation, true),
+    directorySync: checkDirectorySync(o['directorySync'], operation),
     createParents: checkBoolean(o['createParents'], false, 'createParents', operation),
-    signal: checkSignal(o['signal'], operation),
-    fs: checkFileSystem(o['fs'], mode, operation),
-    observe: observer === undefined ? undefined : (step, milliseconds) => observer({ step, milliseconds }),
+    signal,
+    fs,
+    observe: onStep === undefined ? undefined : (step, milliseconds) => onStep({ step, milliseconds }),
   };
 }
 
 /** Creates the temporary file exclusively, with a fresh name if one is taken. */
-function* createTemp(io: FileIo, target: string, ctx: FailureContext): Step<{ file: OpenFile; tmpPath: string }> {
+function* createTemp(io: FileIo, target: string, ctx: FailureContext): Operation<{ file: OpenFile; tmpPath: string }> {
   for (let attemptNumber = 1; ; attemptNumber += 1) {
     const tmpPath = tempPathFor(target);
     try {
@@ -165,7 +184,7 @@ function* createTemp(io: FileIo, target: string, ctx: FailureContext): Step<{ fi
 }
 
 /** Writes every byte of `source`, looping over short writes. Returns the byte count. */
-function* writeSource(io: FileIo, file: OpenFile, source: ChunkSource, plan: WritePlan, ctx: FailureContext): Step<number> {
+function* writeSource(io: FileIo, file: OpenFile, source: ChunkSource, plan: WritePlan, ctx: FailureContext): Operation<number> {
   let total = 0;
   for (;;) {
     throwIfAborted(plan.signal, 'write', ctx);
@@ -183,7 +202,7 @@ function* writeSource(io: FileIo, file: OpenFile, source: ChunkSource, plan: Wri
 }
 
 /** The whole write, in the order that makes it atomic and durable. */
-function* writeDurableSteps(plan: WritePlan, source: ChunkSource, operation: string): Step<WriteDurableResult> {
+function* writeDurableOperation(plan: WritePlan, source: ChunkSource, operation: string): Operation<WriteDurableResult> {
   const io = fileIo(plan.fs);
   const ctx: FailureContext = { operation, path: plan.target };
   try {
@@ -202,7 +221,7 @@ function* writeDurableSteps(plan: WritePlan, source: ChunkSource, operation: str
     const parents =
       plan.createParents && resolved.stats === undefined
         ? yield* createDirectories(io, directory, plan.directorySync, ctx)
-        : { created: [], refused: [] };
+        : NONE_CREATED;
     const finalMode = plan.mode ?? (resolved.stats === undefined ? 0o666 & ~currentUmask() : resolved.stats.mode & 0o7777);
     throwIfAborted(plan.signal, 'open', ctx);
 
@@ -217,8 +236,7 @@ function* writeDurableSteps(plan: WritePlan, source: ChunkSource, operation: str
         try {
           yield* perform(io.chown(temp.file, owner.uid, owner.gid));
         } catch (error) {
-          // Keeping another user's ownership needs privilege; without it the file becomes ours.
-          if (!['EPERM', 'EINVAL', 'ENOSYS', 'ENOTSUP', 'EOPNOTSUPP'].includes(errnoCode(error) ?? '')) throw wrapError('chown', error, ctx);
+          if (!CHOWN_REFUSALS.has(errnoCode(error) ?? '')) throw wrapError('chown', error, ctx);
         }
       }
       yield* attempt('chmod', io.chmod(temp.file, finalMode), ctx);
@@ -295,7 +313,7 @@ export function writeDurable(
   } catch (error) {
     return Promise.reject(error);
   }
-  return enqueue(plan.target, () => runAsync(writeDurableSteps(plan, chunkSource(data, plan.encoding), operation), plan.observe));
+  return enqueue(plan.target, () => runAsync(writeDurableOperation(plan, chunkSource(data, plan.encoding), operation), plan.observe));
 }
 
 /**
@@ -316,7 +334,7 @@ export function writeDurableSync(
   const operation = 'writeDurableSync';
   const plan = planWrite(path, options, 'sync', operation);
   if (!isWholeData(data)) throw invalidData(data, operation);
-  return runSync(writeDurableSteps(plan, chunkSource(data, plan.encoding), operation), plan.observe);
+  return runSync(writeDurableOperation(plan, chunkSource(data, plan.encoding), operation), plan.observe);
 }
 
 function invalidData(data: unknown, operation: string): TypeError {
@@ -324,6 +342,5 @@ function invalidData(data: unknown, operation: string): TypeError {
     operation === 'writeDurableSync'
       ? 'a string, Buffer, TypedArray or DataView'
       : 'a string, Buffer, TypedArray, DataView, an (async) iterable of them, or a Readable';
-  const received = data === null ? 'null' : typeof data === 'object' ? `an instance of ${data.constructor?.name ?? 'Object'}` : `type ${typeof data}`;
-  return invalidArgType(`${operation}: data must be ${accepted}; received ${received}`);
+  return invalidArgType(`${operation}: data must be ${accepted}; received ${describeValue(data)}`);
 }

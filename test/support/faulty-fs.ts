@@ -55,7 +55,6 @@ export function faultyFileSystem(options: FaultyOptions = {}): FaultyFileSystem 
     datasync: async () => { check('datasync', path); await handle.datasync(); },
     chmod: async (mode) => { check('chmod', path); await handle.chmod(mode); },
     chown: async (uid, gid) => { check('chown', path); await handle.chown(uid, gid); },
-    stat: () => handle.stat(),
     close: async () => {
       try {
         check('close', path);
@@ -91,7 +90,6 @@ export function faultyFileSystem(options: FaultyOptions = {}): FaultyFileSystem 
     fdatasyncSync: (fd) => { check('datasync', pathOf(fd)); real.fdatasyncSync(fd); },
     fchmodSync: (fd, mode) => { check('chmod', pathOf(fd)); real.fchmodSync(fd, mode); },
     fchownSync: (fd, uid, gid) => { check('chown', pathOf(fd)); real.fchownSync(fd, uid, gid); },
-    fstatSync: (fd) => real.fstatSync(fd),
     closeSync: (fd) => {
       const path = pathOf(fd);
       fdPaths.delete(fd);

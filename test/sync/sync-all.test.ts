@@ -147,8 +147,8 @@ describe.skipIf(skipSync !== undefined)('syncFilesystem' + (skipSync ? ` (skippe
     expect(calls).toEqual([dir]);
   });
 
-  it('rejects an empty path before running anything', async () => {
-    await expect(syncFilesystem('')).rejects.toMatchObject({ stage: 'validate' });
+  it('rejects an empty path before running anything, with the TypeError docs/errors.md promises', async () => {
+    await expect(syncFilesystem('')).rejects.toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
   });
 
   it('rejects with an AbortError when aborted', async () => {
