@@ -17,7 +17,7 @@ export type {
 } from './testing/crash-simulator/simulated-file-system.js';
 export type { HandleReadFileOptions, HandleWriteFileOptions, SimulatedFileHandle } from './testing/crash-simulator/simulated-file-handle.js';
 export type { Fault, FaultOperation, FaultSpec } from './testing/crash-simulator/faults.js';
-export type { TraceEntry } from './testing/crash-simulator/simulated-kernel.js';
+export type { TraceEntry } from './testing/crash-simulator/call-trace.js';
 export type { SimulatedDirent, SimulatedStats } from './testing/crash-simulator/stats.js';
-export type { SimulatedFsError } from './testing/crash-simulator/errors.js';
-export type { PathLike, WritableData } from './testing/crash-simulator/arguments.js';
+export type { SimulatedFsError } from './testing/crash-simulator/fs-error.js';
+export type { PathLike, WritableData } from './testing/crash-simulator/node-arguments.js';

@@ -22,11 +22,13 @@
  * @module
  */
 import { posix } from 'node:path';
+import { checkOptionNames, describeValue, invalidArgType } from '../../core/arguments.js';
+import type { TraceEntry } from './call-trace.js';
 import { createSimulatedFileSystem, type SimulatedFileSystem } from './simulated-file-system.js';
 import type { Fault, FaultSpec } from './faults.js';
-import { listFrom, readFrom, SimulatedKernel, type KernelSettings, type TraceEntry } from './simulated-kernel.js';
-import type { FsState } from './state.js';
-import { toAbsolutePath, type PathLike } from './arguments.js';
+import { SimulatedKernel, type KernelSettings } from './simulated-kernel.js';
+import { listFrom, readFrom, type FsState } from './state.js';
+import { toAbsolutePath, type PathLike } from './node-arguments.js';
 
 /** Options of {@link createCrashSimulator}. */
 export interface CrashSimulatorOptions {
@@ -122,6 +124,19 @@ function defaultId(get: (() => number) | undefined): number {
   return get?.() ?? 0;
 }
 
+const OPTION_NAMES = [
+  'files', 'directories', 'cwd', 'umask', 'uid', 'gid', 'sectorSize', 'maxCrashStates', 'traceLimit',
+] as const satisfies readonly (keyof CrashSimulatorOptions)[];
+
+/** The options object and its names (each option's value is checked where it is used). */
+function checkSimulatorOptions(options: unknown): void {
+  const operation = 'createCrashSimulator';
+  if (typeof options !== 'object' || options === null) {
+    throw invalidArgType(`${operation}: options must be an object; received ${describeValue(options)}`);
+  }
+  checkOptionNames(options, OPTION_NAMES, operation);
+}
+
 function settingsOf(options: CrashSimulatorOptions): KernelSettings {
   const sectorSize = options.sectorSize;
   if (sectorSize !== undefined && (!Number.isInteger(sectorSize) || sectorSize < 1)) {
@@ -161,9 +176,9 @@ function wrap(kernel: SimulatedKernel, cwd: string, options: CrashSimulatorOptio
     injectFault: (spec) => kernel.faults.add(spec),
     clearFaults: () => kernel.faults.clear(),
     pendingChanges: () => kernel.pendingChanges(),
-    trace: () => kernel.trace(),
-    clearTrace: () => kernel.clearTrace(),
-    onOperation: (listener) => kernel.onOperation(listener),
+    trace: () => kernel.calls.entries(),
+    clearTrace: () => kernel.calls.clear(),
+    onOperation: (listener) => kernel.calls.onOperation(listener),
   };
 }
 
@@ -188,6 +203,7 @@ function wrap(kernel: SimulatedKernel, cwd: string, options: CrashSimulatorOptio
  * ```
  */
 export function createCrashSimulator(options: CrashSimulatorOptions = {}): CrashSimulator {
+  checkSimulatorOptions(options);
   const cwd = posix.resolve('/', options.cwd ?? '/');
   const kernel = new SimulatedKernel(settingsOf(options));
   const sim = wrap(kernel, cwd, options);

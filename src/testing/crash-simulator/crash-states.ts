@@ -67,19 +67,22 @@ export function* exploreCrashStates(
         'flush (fsync, sync) more often in the code under test',
     );
   }
-  // position[i] maps the changes of group g to their index within that group.
-  const positions = groups.map((group) => new Map(group.map((changeIndex, position) => [changeIndex, position])));
-  const cuts = groups.map(() => 0);
+  // For each group: where each of its changes stands in it (by index in `pending`), and the cut:
+  // how many of its changes, oldest first, reach the disk in the state being built.
+  const cuts = groups.map((group) => ({
+    positions: new Map(group.map((changeIndex, position) => [changeIndex, position])),
+    size: group.length,
+    cut: 0,
+  }));
   const seen = new Set<string>();
   const emit = (): ExploredState | undefined => {
     const state = cloneState(durable);
     const kept: string[] = [];
     const lost: string[] = [];
     pending.forEach((change, index) => {
-      let included = true;
-      groups.forEach((_, g) => {
-        const position = positions[g]?.get(index);
-        if (position !== undefined && position >= (cuts[g] as number)) included = false;
+      const included = cuts.every(({ positions, cut }) => {
+        const position = positions.get(index);
+        return position === undefined || position < cut;
       });
       if (included) {
         applyChange(state, change.change);
@@ -96,17 +99,13 @@ export function* exploreCrashStates(
   for (;;) {
     const explored = emit();
     if (explored !== undefined) yield explored;
-    // Next combination of cuts, as a mixed-radix counter.
-    let g = 0;
-    while (g < groups.length) {
-      const limit = (groups[g] as number[]).length;
-      if ((cuts[g] as number) < limit) {
-        cuts[g] = (cuts[g] as number) + 1;
-        break;
-      }
-      cuts[g] = 0;
-      g += 1;
+    // Next combination of cuts, as a mixed-radix counter; done when it wraps around.
+    const next = cuts.find((group) => group.cut < group.size);
+    if (next === undefined) return;
+    for (const group of cuts) {
+      if (group === next) break;
+      group.cut = 0;
     }
-    if (g === groups.length) return;
+    next.cut += 1;
   }
 }

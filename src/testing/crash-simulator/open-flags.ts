@@ -5,7 +5,7 @@
  * @module
  */
 import { constants } from 'node:fs';
-import { fsError } from './errors.js';
+import { fsError } from './fs-error.js';
 
 /** What an `open` asks for, decoded. */
 export interface OpenFlags {
@@ -54,9 +54,7 @@ export function decodeFlags(flags: number | string | undefined, path: string): O
   else {
     const known = STRING_FLAGS[flags];
     if (known === undefined) {
-      const error = new TypeError(`The value "${flags}" is invalid for option "flags"`) as TypeError & { code: string };
-      error.code = 'ERR_INVALID_ARG_VALUE';
-      throw error;
+      throw Object.assign(new TypeError(`The value "${flags}" is invalid for option "flags"`), { code: 'ERR_INVALID_ARG_VALUE' });
     }
     value = known;
   }

@@ -5,8 +5,8 @@
  * @module
  */
 import type { DurableFileHandle } from '../../core/file-system.js';
-import { toBytes, type WritableData } from './arguments.js';
-import { fsError } from './errors.js';
+import { fsError } from './fs-error.js';
+import { dataBytes, encodingOf, writeArguments, type WritableData } from './node-arguments.js';
 import type { SimulatedKernel } from './simulated-kernel.js';
 import type { SimulatedStats } from './stats.js';
 
@@ -44,16 +44,8 @@ export class SimulatedFileHandle implements DurableFileHandle {
     lengthOrEncoding?: number | BufferEncoding | null,
     position?: number | null,
   ): Promise<{ bytesWritten: number; buffer: Uint8Array | string }> {
-    if (typeof data === 'string') {
-      const encoding = typeof lengthOrEncoding === 'string' ? lengthOrEncoding : 'utf8';
-      const bytes = toBytes(data, encoding);
-      const bytesWritten = this.kernel.write(this.fd, bytes, offsetOrPosition ?? null);
-      return { bytesWritten, buffer: data };
-    }
-    const offset = offsetOrPosition ?? 0;
-    const length = typeof lengthOrEncoding === 'number' ? lengthOrEncoding : data.byteLength - offset;
-    if (offset < 0 || length < 0 || offset + length > data.byteLength) throw fsError('EINVAL', 'write');
-    const bytesWritten = this.kernel.write(this.fd, data.subarray(offset, offset + length), position ?? null);
+    const call = writeArguments(data, offsetOrPosition, lengthOrEncoding, position);
+    const bytesWritten = this.kernel.write(this.fd, call.bytes, call.position);
     return { bytesWritten, buffer: data };
   }
 
@@ -70,8 +62,7 @@ export class SimulatedFileHandle implements DurableFileHandle {
 
   /** Writes all of `data` at the current position, looping over short writes. */
   async writeFile(data: WritableData, options?: HandleWriteFileOptions | BufferEncoding | null): Promise<void> {
-    const encoding = typeof options === 'string' ? options : (options?.encoding ?? 'utf8');
-    writeAll(this.kernel, this.fd, toBytes(data, encoding));
+    writeAll(this.kernel, this.fd, dataBytes(data, encodingOf(options)));
   }
 
   /** Same as {@link SimulatedFileHandle.writeFile} (open the file with `'a'` to append). */
@@ -83,9 +74,7 @@ export class SimulatedFileHandle implements DurableFileHandle {
   readFile(options?: HandleReadFileOptions & { encoding?: null } | null): Promise<Buffer>;
   readFile(options: HandleReadFileOptions & { encoding: BufferEncoding } | BufferEncoding): Promise<string>;
   async readFile(options?: HandleReadFileOptions | BufferEncoding | null): Promise<Buffer | string> {
-    const bytes = readAll(this.kernel, this.fd);
-    const encoding = typeof options === 'string' ? options : options?.encoding;
-    return encoding === undefined || encoding === null ? bytes : bytes.toString(encoding);
+    return decoded(readAll(this.kernel, this.fd), encodingOf(options));
   }
 
   /** `fsync(2)`: makes this file's (or directory's) pending changes durable. */
@@ -140,4 +129,9 @@ export function readAll(kernel: SimulatedKernel, fd: number): Buffer {
     chunks.push(chunk.subarray(0, read));
   }
   return Buffer.concat(chunks);
+}
+
+/** `bytes` as `readFile` returns them: decoded with `encoding`, or the Buffer itself without one. */
+export function decoded(bytes: Buffer, encoding: BufferEncoding | null | undefined): Buffer | string {
+  return encoding === undefined || encoding === null ? bytes : bytes.toString(encoding);
 }

@@ -8,11 +8,13 @@
  *
  * @module
  */
+import { isBytesLike } from '../../core/bytes.js';
+import { errnoCode } from '../../core/errors.js';
 import type { DurableFileSystem } from '../../core/file-system.js';
-import { toAbsolutePath, toBytes, type PathLike, type WritableData } from './arguments.js';
-import { fsError } from './errors.js';
+import { fsError } from './fs-error.js';
+import { dataBytes, encodingOf, toAbsolutePath, writeArguments, type PathLike, type WritableData } from './node-arguments.js';
 import { decodeFlags } from './open-flags.js';
-import { readAll, SimulatedFileHandle, writeAll } from './simulated-file-handle.js';
+import { decoded, readAll, SimulatedFileHandle, writeAll } from './simulated-file-handle.js';
 import type { SimulatedKernel } from './simulated-kernel.js';
 import { SimulatedDirent, type SimulatedStats } from './stats.js';
 
@@ -109,9 +111,11 @@ export interface SimulatedFileSystem extends DurableFileSystem {
 
 type WriteOptionsArgument = SimulatedWriteFileOptions | BufferEncoding | null | undefined;
 type ReadOptionsArgument = SimulatedReadFileOptions | BufferEncoding | null | undefined;
+type ReaddirOptionsArgument = { withFileTypes?: boolean } | BufferEncoding | null | undefined;
 
-function encodingOf(options: WriteOptionsArgument | ReadOptionsArgument): BufferEncoding | null | undefined {
-  return typeof options === 'string' ? options : options?.encoding;
+/** The options object of an options argument, or undefined when it is an encoding or absent. */
+function objectOf<T extends object>(options: T | BufferEncoding | null | undefined): T | undefined {
+  return typeof options === 'object' && options !== null ? options : undefined;
 }
 
 function isIterable(value: unknown): value is Iterable<WritableData> {
@@ -133,34 +137,58 @@ export function createSimulatedFileSystem(kernel: SimulatedKernel, cwd: string):
     return kernel.open(absolute, decodeFlags(flags, absolute), mode);
   }
 
+  function writeSync(fd: number, buffer: Uint8Array, offset?: number, length?: number, position?: number | null): number;
+  function writeSync(fd: number, text: string, position?: number | null, encoding?: BufferEncoding): number;
   function writeSync(fd: number, data: Uint8Array | string, a?: number | null, b?: number | BufferEncoding, c?: number | null): number {
-    if (typeof data === 'string') {
-      return kernel.write(fd, toBytes(data, typeof b === 'string' ? b : 'utf8'), a ?? null);
-    }
-    const offset = a ?? 0;
-    const length = typeof b === 'number' ? b : data.byteLength - offset;
-    if (offset < 0 || length < 0 || offset + length > data.byteLength) throw fsError('EINVAL', 'write');
-    return kernel.write(fd, data.subarray(offset, offset + length), c ?? null);
+    const call = writeArguments(data, a, b, c);
+    return kernel.write(fd, call.bytes, call.position);
   }
 
-  function readFileSync(path: PathLike, options?: ReadOptionsArgument): Buffer | string {
-    const flag = typeof options === 'object' && options !== null ? (options.flag ?? 'r') : 'r';
-    const fd = openSync(path, flag);
+  /** `readFile` of a path: opened with the options' flag (default `'r'`), read whole, closed. */
+  function readPath(path: PathLike, options: ReadOptionsArgument): Buffer | string {
+    const fd = openSync(path, objectOf(options)?.flag ?? 'r');
     let bytes: Buffer;
     try {
       bytes = readAll(kernel, fd);
     } finally {
       kernel.close(fd);
     }
+    return decoded(bytes, encodingOf(options));
+  }
+
+  function readFileSync(path: PathLike, options?: (SimulatedReadFileOptions & { encoding?: null }) | null): Buffer;
+  function readFileSync(path: PathLike, options: (SimulatedReadFileOptions & { encoding: BufferEncoding }) | BufferEncoding): string;
+  function readFileSync(path: PathLike, options?: ReadOptionsArgument): Buffer | string {
+    return readPath(path, options);
+  }
+
+  function readFile(file: PathLike | SimulatedFileHandle, options?: (SimulatedReadFileOptions & { encoding?: null }) | null): Promise<Buffer>;
+  function readFile(
+    file: PathLike | SimulatedFileHandle,
+    options: (SimulatedReadFileOptions & { encoding: BufferEncoding }) | BufferEncoding,
+  ): Promise<string>;
+  async function readFile(file: PathLike | SimulatedFileHandle, options?: ReadOptionsArgument): Promise<Buffer | string> {
+    if (!(file instanceof SimulatedFileHandle)) return readPath(file, options);
     const encoding = encodingOf(options);
-    return encoding === undefined || encoding === null ? bytes : bytes.toString(encoding);
+    return encoding === undefined || encoding === null ? file.readFile() : file.readFile(encoding);
+  }
+
+  function readdir(path: PathLike, options?: { withFileTypes?: false } | BufferEncoding | null): Promise<string[]>;
+  function readdir(path: PathLike, options: { withFileTypes: true }): Promise<SimulatedDirent[]>;
+  async function readdir(path: PathLike, options?: ReaddirOptionsArgument): Promise<string[] | SimulatedDirent[]> {
+    const absolute = abs(path, 'scandir');
+    const entries = kernel.readdir(absolute);
+    if (objectOf(options)?.withFileTypes === true) {
+      return entries.map((entry) => new SimulatedDirent(entry.name, absolute, entry.kind));
+    }
+    return entries.map((entry) => entry.name);
   }
 
   function writeFileSyncWith(defaultFlag: string, path: PathLike, data: WritableData, options: WriteOptionsArgument): void {
-    const object = typeof options === 'object' && options !== null ? options : undefined;
+    const object = objectOf(options);
     const fd = openSync(path, object?.flag ?? defaultFlag, object?.mode ?? 0o666);
     try {
-      writeAll(kernel, fd, toBytes(data, encodingOf(options)));
+      writeAll(kernel, fd, dataBytes(data, encodingOf(options)));
     } finally {
       kernel.close(fd);
     }
@@ -172,14 +200,14 @@ export function createSimulatedFileSystem(kernel: SimulatedKernel, cwd: string):
     data: SimulatedFileData,
     options: WriteOptionsArgument,
   ): Promise<void> {
-    const object = typeof options === 'object' && options !== null ? options : undefined;
+    const object = objectOf(options);
     const encoding = encodingOf(options);
     const owned = !(file instanceof SimulatedFileHandle);
     const fd = file instanceof SimulatedFileHandle ? file.fd : openSync(file, object?.flag ?? defaultFlag, object?.mode ?? 0o666);
     try {
-      if (typeof data === 'string' || ArrayBuffer.isView(data)) writeAll(kernel, fd, toBytes(data, encoding));
-      else if (isAsyncIterable(data)) for await (const chunk of data) writeAll(kernel, fd, toBytes(chunk, encoding));
-      else if (isIterable(data)) for (const chunk of data) writeAll(kernel, fd, toBytes(chunk, encoding));
+      if (isBytesLike(data)) writeAll(kernel, fd, dataBytes(data, encoding));
+      else if (isAsyncIterable(data)) for await (const chunk of data) writeAll(kernel, fd, dataBytes(chunk, encoding));
+      else if (isIterable(data)) for (const chunk of data) writeAll(kernel, fd, dataBytes(chunk, encoding));
       else throw new TypeError('The "data" argument must be a string, a Buffer, a TypedArray, a DataView or an iterable');
     } finally {
       if (owned) kernel.close(fd);
@@ -192,7 +220,7 @@ export function createSimulatedFileSystem(kernel: SimulatedKernel, cwd: string):
     try {
       stats = kernel.lstat(absolute);
     } catch (error) {
-      if (options?.force === true && (error as { code?: unknown }).code === 'ENOENT') return;
+      if (options?.force === true && errnoCode(error) === 'ENOENT') return;
       throw error;
     }
     if (!stats.isDirectory()) {
@@ -204,7 +232,7 @@ export function createSimulatedFileSystem(kernel: SimulatedKernel, cwd: string):
     kernel.rmdir(absolute);
   }
 
-  const fs = {
+  const fs: SimulatedFileSystem = {
     // ---- node:fs/promises ----
     open: async (path: PathLike, flags?: number | string, mode?: number) => new SimulatedFileHandle(kernel, openSync(path, flags, mode)),
     rename: async (oldPath: PathLike, newPath: PathLike) => kernel.rename(abs(oldPath, 'rename'), abs(newPath, 'rename')),
@@ -212,24 +240,14 @@ export function createSimulatedFileSystem(kernel: SimulatedKernel, cwd: string):
     rmdir: async (path: PathLike) => kernel.rmdir(abs(path, 'rmdir')),
     rm,
     mkdir: async (path: PathLike, options?: SimulatedMkdirOptions | number) => kernel.mkdir(abs(path, 'mkdir'), ...mkdirArgs(options)),
-    readdir: async (path: PathLike, options?: { withFileTypes?: boolean } | BufferEncoding | null) => {
-      const absolute = abs(path, 'scandir');
-      const entries = kernel.readdir(absolute);
-      if (typeof options === 'object' && options?.withFileTypes === true) {
-        return entries.map((entry) => new SimulatedDirent(entry.name, absolute, entry.kind));
-      }
-      return entries.map((entry) => entry.name);
-    },
+    readdir,
     stat: async (path: PathLike) => kernel.stat(abs(path, 'stat')),
     lstat: async (path: PathLike) => kernel.lstat(abs(path, 'lstat')),
     readlink: async (path: PathLike) => kernel.readlink(abs(path, 'readlink')),
     symlink: async (target: string, path: PathLike) => kernel.symlink(target, abs(path, 'symlink')),
     chmod: async (path: PathLike, mode: number) => kernel.chmod(abs(path, 'chmod'), mode),
     access: async (path: PathLike) => kernel.access(abs(path, 'access')),
-    readFile: async (file: PathLike | SimulatedFileHandle, options?: ReadOptionsArgument) => {
-      if (file instanceof SimulatedFileHandle) return file.readFile(options as never);
-      return readFileSync(file, options);
-    },
+    readFile,
     writeFile: (file: PathLike | SimulatedFileHandle, data: SimulatedFileData, options?: WriteOptionsArgument) =>
       writeFileWith('w', file, data, options),
     appendFile: (file: PathLike | SimulatedFileHandle, data: SimulatedFileData, options?: WriteOptionsArgument) =>
@@ -270,5 +288,5 @@ export function createSimulatedFileSystem(kernel: SimulatedKernel, cwd: string):
     writeFileSync: (path: PathLike, data: WritableData, options?: WriteOptionsArgument) => writeFileSyncWith('w', path, data, options),
     appendFileSync: (path: PathLike, data: WritableData, options?: WriteOptionsArgument) => writeFileSyncWith('a', path, data, options),
   };
-  return Object.freeze(fs) as unknown as SimulatedFileSystem;
+  return Object.freeze(fs);
 }

@@ -1,18 +1,20 @@
 /**
- * The crash simulator's kernel: the system calls, run synchronously on the volatile state, each
- * recording its change in the change log, plus the descriptor table, the fault injector, the
- * trace of calls and the flushes that move changes to the durable state.
+ * The crash simulator's kernel: only the system calls, run synchronously on the volatile state,
+ * each recording its change in the change log; the descriptor table; the fault injector; and the
+ * flushes that move changes to the durable state. Each call is recorded in the call trace
+ * (`call-trace.ts`) on entry, before its fault fires.
  *
  * The async and sync faces of `sim.fs` both call into this one object, so a test sees the same
  * behaviour through `fs/promises`-style handles and through `*Sync` descriptors.
  *
  * @module
  */
+import { CallTrace } from './call-trace.js';
 import type { Change } from './changes.js';
 import { applyChange } from './changes.js';
 import { ChangeLog } from './change-log.js';
 import { exploreCrashStates, type ExploredState } from './crash-states.js';
-import { fsError } from './errors.js';
+import { fsError } from './fs-error.js';
 import { FaultInjector, type FaultOperation, type FiredFault } from './faults.js';
 import type { OpenFlags } from './open-flags.js';
 import { SimulatedStats } from './stats.js';
@@ -21,23 +23,13 @@ import {
   createEmptyState,
   initOf,
   lookup,
-  type DirectoryInode,
+  readFrom,
+  sortedEntries,
   type FsState,
   type Inode,
+  type InodeInit,
   type Lookup,
 } from './state.js';
-
-/** One call the simulated file system received, in the order received. */
-export interface TraceEntry {
-  /** The system call, as Node names it: `open`, `write`, `fsync`, `rename`, `close`, ... */
-  readonly syscall: string;
-  /** The path it is about (for a descriptor call, the file's path when it was opened, links resolved). */
-  readonly path?: string;
-  /** The second path of a `rename` or `symlink`. */
-  readonly dest?: string;
-  /** The descriptor, for a descriptor call. */
-  readonly fd?: number;
-}
 
 /** Settings of a kernel (see `CrashSimulatorOptions` for their meaning and defaults). */
 export interface KernelSettings {
@@ -49,7 +41,8 @@ export interface KernelSettings {
   readonly traceLimit: number;
 }
 
-interface OpenFile {
+/** What a descriptor refers to (Linux's open file description): the file, its flags and position. */
+interface OpenDescription {
   readonly fd: number;
   readonly ino: number;
   readonly path: string;
@@ -67,12 +60,12 @@ const FIRST_FD = 100;
 
 export class SimulatedKernel {
   readonly faults = new FaultInjector();
+  /** The calls received, and the listeners called as each one enters. */
+  readonly calls: CallTrace;
   private volatile: FsState;
   private durable: FsState;
   private readonly log = new ChangeLog();
-  private readonly files = new Map<number, OpenFile>();
-  private readonly listeners = new Set<(entry: TraceEntry) => void>();
-  private readonly traced: TraceEntry[] = [];
+  private readonly files = new Map<number, OpenDescription>();
   private nextFd = FIRST_FD;
   private nextIno: number;
 
@@ -80,27 +73,13 @@ export class SimulatedKernel {
     readonly settings: KernelSettings,
     initial?: FsState,
   ) {
+    this.calls = new CallTrace(settings.traceLimit);
     this.durable = initial === undefined ? createEmptyState(settings.uid, settings.gid) : cloneState(initial);
     this.volatile = cloneState(this.durable);
     this.nextIno = Math.max(...this.durable.inodes.keys()) + 1;
   }
 
   // ---- observation -------------------------------------------------------------------------
-
-  onOperation(listener: (entry: TraceEntry) => void): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
-  }
-
-  trace(): readonly TraceEntry[] {
-    return [...this.traced];
-  }
-
-  clearTrace(): void {
-    this.traced.splice(0, this.traced.length);
-  }
 
   pendingChanges(): readonly string[] {
     return this.log.pending().map((pending) => pending.label);
@@ -167,7 +146,7 @@ export class SimulatedKernel {
       if (!flags.create) throw fsError('ENOENT', 'open', path);
       if (flags.directory) throw fsError('EINVAL', 'open', path);
       ino = this.nextIno++;
-      const init = { kind: 'file' as const, mode: mode & 0o7777 & ~this.settings.umask, uid: this.settings.uid, gid: this.settings.gid };
+      const init: InodeInit = { kind: 'file', mode: mode & 0o7777 & ~this.settings.umask, uid: this.settings.uid, gid: this.settings.gid };
       this.change({ type: 'link', dir: found.parent.ino, name: found.name, ino, init }, `create ${found.path}`);
     }
     const fd = this.nextFd++;
@@ -285,8 +264,8 @@ export class SimulatedKernel {
   chmod(path: string, mode: number): void {
     this.check(this.enter('chmod', 'chmod', [path]), 'chmod', path);
     const found = lookup(this.volatile, path, true, 'chmod');
-    this.existing(found, 'chmod', path);
-    this.setAttributes(found.ino as number, found.path, { mode: mode & 0o7777 });
+    const node = this.existing(found, 'chmod', path);
+    this.setAttributes(node.ino, found.path, { mode: mode & 0o7777 });
   }
 
   rename(from: string, to: string): void {
@@ -367,7 +346,7 @@ export class SimulatedKernel {
     this.check(this.enter('readdir', 'readdir', [path]), 'scandir', path);
     const node = this.existing(lookup(this.volatile, path, true, 'scandir'), 'scandir', path);
     if (node.kind !== 'directory') throw fsError('ENOTDIR', 'scandir', path);
-    return [...node.entries.keys()].sort().map((name) => ({ name, kind: this.inode(node.entries.get(name) as number).kind }));
+    return sortedEntries(node).map(([name, ino]) => ({ name, kind: this.inode(ino).kind }));
   }
 
   symlink(target: string, path: string): void {
@@ -375,7 +354,7 @@ export class SimulatedKernel {
     const found = lookup(this.volatile, path, false, 'symlink');
     if (found.ino !== undefined) throw fsError('EEXIST', 'symlink', target, path);
     const ino = this.nextIno++;
-    const init = { kind: 'symlink' as const, mode: 0o777, uid: this.settings.uid, gid: this.settings.gid, target };
+    const init: InodeInit = { kind: 'symlink', mode: 0o777, uid: this.settings.uid, gid: this.settings.gid, target };
     this.change({ type: 'link', dir: found.parent.ino, name: found.name, ino, init }, `symlink ${found.path} -> ${target}`);
   }
 
@@ -383,7 +362,7 @@ export class SimulatedKernel {
 
   private createDirectory(found: Lookup, mode: number): void {
     const ino = this.nextIno++;
-    const init = { kind: 'directory' as const, mode: mode & 0o7777 & ~this.settings.umask, uid: this.settings.uid, gid: this.settings.gid };
+    const init: InodeInit = { kind: 'directory', mode: mode & 0o7777 & ~this.settings.umask, uid: this.settings.uid, gid: this.settings.gid };
     this.change({ type: 'link', dir: found.parent.ino, name: found.name, ino, init }, `mkdir ${found.path}`);
   }
 
@@ -398,16 +377,9 @@ export class SimulatedKernel {
     this.log.record(change, label);
   }
 
+  /** A call enters: it is traced (its listeners run, and may throw), then its fault, if any, fires. */
   private enter(syscall: string, op: FaultOperation, paths: readonly string[], fd?: number): FiredFault | undefined {
-    const entry: TraceEntry = {
-      syscall,
-      ...(paths[0] === undefined ? {} : { path: paths[0] }),
-      ...(paths[1] === undefined ? {} : { dest: paths[1] }),
-      ...(fd === undefined ? {} : { fd }),
-    };
-    if (this.traced.length >= this.settings.traceLimit) this.traced.shift();
-    this.traced.push(entry);
-    for (const listener of [...this.listeners]) listener(entry);
+    this.calls.record(syscall, paths, fd);
     return this.faults.fire(op, paths);
   }
 
@@ -415,7 +387,7 @@ export class SimulatedKernel {
     if (fired !== undefined) throw fsError(fired.code, syscall, path, dest);
   }
 
-  private file(fd: number, syscall: string): OpenFile {
+  private file(fd: number, syscall: string): OpenDescription {
     const file = this.files.get(fd);
     if (file === undefined) throw fsError('EBADF', syscall);
     return file;
@@ -431,31 +403,5 @@ export class SimulatedKernel {
   private existing(found: Lookup, syscall: string, path: string): Inode {
     if (found.ino === undefined) throw fsError('ENOENT', syscall, path);
     return this.inode(found.ino);
-  }
-}
-
-/** The bytes of the regular file at `path` in `state` (following links), or undefined. */
-export function readFrom(state: FsState, path: string): Uint8Array | undefined {
-  let found: Lookup;
-  try {
-    found = lookup(state, path, true, 'open');
-  } catch {
-    return undefined;
-  }
-  if (found.ino === undefined) return undefined;
-  const node = state.inodes.get(found.ino);
-  if (node === undefined) return undefined;
-  if (node.kind === 'directory') throw fsError('EISDIR', 'read', path);
-  return node.kind === 'file' ? node.data.slice() : undefined;
-}
-
-/** The entry names of the directory at `path` in `state`, or undefined when it is not one. */
-export function listFrom(state: FsState, path: string): string[] | undefined {
-  try {
-    const found = lookup(state, path, true, 'scandir');
-    const node = found.ino === undefined ? undefined : state.inodes.get(found.ino);
-    return node?.kind === 'directory' ? [...(node as DirectoryInode).entries.keys()].sort() : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The crash simulator's model of one file system's contents: a table of inodes (regular files,
- * directories, symbolic links) reachable from the root directory, inode 1.
+ * directories, symbolic links) reachable from the root directory, inode 1, and the functions that
+ * read it (path lookup, a file's bytes, a directory's names, a fingerprint).
  *
  * The simulator keeps two of these: the volatile state (what processes see: the page cache) and
  * the durable state (what the disk holds and a crash leaves behind). Both are plain data, cloned
@@ -9,7 +10,7 @@
  * @module
  */
 import { posix } from 'node:path';
-import { fsError } from './errors.js';
+import { fsError } from './fs-error.js';
 
 /** The inode number of the root directory. */
 export const ROOT_INO = 1;
@@ -93,6 +94,18 @@ export function initOf(node: Inode): InodeInit {
   return node.kind === 'symlink' ? { ...init, target: node.target } : init;
 }
 
+/** The entries of directory `dir`, sorted by name (as `readdir` lists them). */
+export function sortedEntries(dir: DirectoryInode): Array<[name: string, ino: number]> {
+  return [...dir.entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function rootOf(state: FsState): DirectoryInode {
+  const root = state.inodes.get(ROOT_INO);
+  /* c8 ignore next */
+  if (root?.kind !== 'directory') throw new Error('crash simulator: the root directory is missing (a bug in the simulator)');
+  return root;
+}
+
 /** Where a path leads: the directory holding its last component, and what that name holds. */
 export interface Lookup {
   /** The directory holding the final name (the root itself for `/`). */
@@ -121,13 +134,12 @@ export function lookup(
   depth = 0,
 ): Lookup {
   if (depth > MAX_SYMLINKS) throw fsError('ELOOP', syscall, displayPath);
-  const root = state.inodes.get(ROOT_INO) as DirectoryInode;
+  const root = rootOf(state);
   const parts = path.split('/').filter((part) => part !== '');
   if (parts.length === 0) return { parent: root, name: '', ino: ROOT_INO, path: '/' };
   let dir = root;
   let dirPath = '/';
-  for (let i = 0; i < parts.length; i += 1) {
-    const name = parts[i] as string;
+  for (const [i, name] of parts.entries()) {
     const ino = dir.entries.get(name);
     const node = ino === undefined ? undefined : state.inodes.get(ino);
     if (i === parts.length - 1) {
@@ -150,11 +162,27 @@ export function lookup(
   throw fsError('ENOENT', syscall, displayPath);
 }
 
-/** The inode at `path`, following every symbolic link, or undefined when absent. */
-export function findInode(state: FsState, path: string): Inode | undefined {
+/** The bytes of the regular file at `path` in `state` (following links), or undefined. */
+export function readFrom(state: FsState, path: string): Uint8Array | undefined {
+  let found: Lookup;
   try {
-    const found = lookup(state, path, true, 'lookup');
-    return found.ino === undefined ? undefined : state.inodes.get(found.ino);
+    found = lookup(state, path, true, 'open');
+  } catch {
+    return undefined;
+  }
+  if (found.ino === undefined) return undefined;
+  const node = state.inodes.get(found.ino);
+  if (node === undefined) return undefined;
+  if (node.kind === 'directory') throw fsError('EISDIR', 'read', path);
+  return node.kind === 'file' ? node.data.slice() : undefined;
+}
+
+/** The entry names of the directory at `path` in `state`, sorted, or undefined when it is not one. */
+export function listFrom(state: FsState, path: string): string[] | undefined {
+  try {
+    const found = lookup(state, path, true, 'scandir');
+    const node = found.ino === undefined ? undefined : state.inodes.get(found.ino);
+    return node?.kind === 'directory' ? [...node.entries.keys()].sort() : undefined;
   } catch {
     return undefined;
   }
@@ -176,9 +204,7 @@ export function fingerprint(state: FsState): string {
       lines.push(head);
       if (seen.has(ino)) return;
       const inner = new Set(seen).add(ino);
-      for (const name of [...node.entries.keys()].sort()) {
-        visit(node.entries.get(name) as number, posix.join(path, name), inner);
-      }
+      for (const [name, child] of sortedEntries(node)) visit(child, posix.join(path, name), inner);
     }
   };
   visit(ROOT_INO, '/', new Set());

@@ -17,29 +17,9 @@ const TYPE_BITS: Readonly<Record<Inode['kind'], number>> = {
   symlink: constants.S_IFLNK,
 };
 
-/** What a simulated `stat` returns: the fields of `fs.Stats` that have a meaning here. */
-export class SimulatedStats implements DurableStats {
-  readonly dev = SIMULATED_DEVICE;
-  readonly ino: number;
-  /** File-type bits and permission bits, as in `fs.Stats`. */
-  readonly mode: number;
-  readonly nlink = 1;
-  readonly uid: number;
-  readonly gid: number;
-  readonly size: number;
-  readonly blksize = 4096;
-  readonly blocks: number;
-  private readonly kind: Inode['kind'];
-
-  constructor(node: Inode) {
-    this.kind = node.kind;
-    this.ino = node.ino;
-    this.mode = TYPE_BITS[node.kind] | node.mode;
-    this.uid = node.uid;
-    this.gid = node.gid;
-    this.size = node.kind === 'file' ? node.data.length : node.kind === 'symlink' ? Buffer.byteLength(node.target) : 4096;
-    this.blocks = Math.ceil(this.size / 512);
-  }
+/** The file-type questions `fs.Stats` and `fs.Dirent` both answer, from the inode's kind. */
+abstract class KindQuestions {
+  protected abstract readonly kind: Inode['kind'];
 
   isFile(): boolean {
     return this.kind === 'file';
@@ -50,6 +30,33 @@ export class SimulatedStats implements DurableStats {
   isSymbolicLink(): boolean {
     return this.kind === 'symlink';
   }
+}
+
+/** What a simulated `stat` returns: the fields of `fs.Stats` that have a meaning here. */
+export class SimulatedStats extends KindQuestions implements DurableStats {
+  readonly dev = SIMULATED_DEVICE;
+  readonly ino: number;
+  /** File-type bits and permission bits, as in `fs.Stats`. */
+  readonly mode: number;
+  readonly nlink = 1;
+  readonly uid: number;
+  readonly gid: number;
+  readonly size: number;
+  readonly blksize = 4096;
+  readonly blocks: number;
+  protected readonly kind: Inode['kind'];
+
+  constructor(node: Inode) {
+    super();
+    this.kind = node.kind;
+    this.ino = node.ino;
+    this.mode = TYPE_BITS[node.kind] | node.mode;
+    this.uid = node.uid;
+    this.gid = node.gid;
+    this.size = node.kind === 'file' ? node.data.length : node.kind === 'symlink' ? Buffer.byteLength(node.target) : 4096;
+    this.blocks = Math.ceil(this.size / 512);
+  }
+
   isFIFO(): boolean {
     return false;
   }
@@ -65,21 +72,13 @@ export class SimulatedStats implements DurableStats {
 }
 
 /** A `readdir({ withFileTypes: true })` entry. */
-export class SimulatedDirent {
+export class SimulatedDirent extends KindQuestions {
   constructor(
     readonly name: string,
     /** The directory that holds the entry. */
     readonly parentPath: string,
-    private readonly kind: Inode['kind'],
-  ) {}
-
-  isFile(): boolean {
-    return this.kind === 'file';
-  }
-  isDirectory(): boolean {
-    return this.kind === 'directory';
-  }
-  isSymbolicLink(): boolean {
-    return this.kind === 'symlink';
+    protected readonly kind: Inode['kind'],
+  ) {
+    super();
   }
 }

@@ -1,7 +1,7 @@
 /**
- * Node-style errors for the crash simulator: the same `code`, `errno`, `syscall`, `path` and
- * `dest` fields, and the same message format, as the `ErrnoException`s `node:fs` throws, so code
- * that branches on `err.code === 'ENOENT'` behaves the same on the simulator and on a real disk.
+ * The crash simulator's Node-style `ErrnoException` builder: errors with the same `code`, `errno`,
+ * `syscall`, `path` and `dest` fields, and the same message format, as those `node:fs` throws, so
+ * code that branches on `err.code === 'ENOENT'` behaves the same on the simulator and on a real disk.
  *
  * @module
  */
@@ -42,6 +42,9 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   ENAMETOOLONG: 'name too long',
 };
 
+/** Errno numbers by name, as `os.constants.errno` lists them for this platform. */
+const ERRNO_NUMBERS: ReadonlyMap<string, number> = new Map(Object.entries(osConstants.errno));
+
 /**
  * Builds the error `node:fs` would throw for `code` from `syscall` on `path` (and `dest`).
  * `code` may be any errno name `os.constants.errno` knows; unknown names get errno `0`.
@@ -51,12 +54,12 @@ export function fsError(code: string, syscall: string, path?: string, dest?: str
   let message = `${code}: ${description}, ${syscall}`;
   if (path !== undefined) message += ` '${path}'`;
   if (dest !== undefined) message += ` -> '${dest}'`;
-  const error = new Error(message) as Error & Record<string, unknown>;
-  const number = (osConstants.errno as Readonly<Record<string, number | undefined>>)[code];
-  error['code'] = code;
-  error['errno'] = number === undefined ? 0 : -number;
-  error['syscall'] = syscall;
-  if (path !== undefined) error['path'] = path;
-  if (dest !== undefined) error['dest'] = dest;
-  return error as unknown as SimulatedFsError;
+  const number = ERRNO_NUMBERS.get(code);
+  return Object.assign(new Error(message), {
+    code,
+    errno: number === undefined ? 0 : -number,
+    syscall,
+    ...(path === undefined ? {} : { path }),
+    ...(dest === undefined ? {} : { dest }),
+  });
 }
