@@ -91,8 +91,8 @@ export function optionsObject(
     );
   }
   checkOptionNames(value, known, operation);
-  // An object that passed the name check: reading unknown-typed members is what the checkers are for.
-  return value as Record<string, unknown>;
+  // A snapshot of the own options: each is read once, by its checker, whatever the caller does after.
+  return Object.fromEntries(Object.entries(value));
 }
 
 /** The absolute path for a `string | URL` argument named `name` of `operation`. */

@@ -127,7 +127,7 @@ export class AbortError extends DurableWriteError {
 /** @internal Whether `value` carries the given brand; shared by every guard. */
 export function hasErrorKind(value: unknown, kind: ErrorKind): value is DurableWriteError {
   if (typeof value !== 'object' || value === null) return false;
-  const kinds: unknown = (value as Record<symbol, unknown>)[BRAND];
+  const kinds: unknown = Reflect.get(value, BRAND);
   return Array.isArray(kinds) && kinds.includes(kind);
 }
 

@@ -2,6 +2,14 @@
  * `createCrashSimulator()`: an in-memory file system that models what survives a power cut, for
  * unit-testing a write path (see docs/testing.md).
  *
+ * This is the main file of `src/testing/`, the fakes of the `durable-write/testing` entry point:
+ * the crash simulator (this folder: the kernel's system calls in `simulated-kernel.ts` over two
+ * copies of the state in `state.ts`, the volatile and the durable; the change log and
+ * `crash-states.ts`, which enumerates what a crash may leave; faults; the call trace; and the
+ * `node:fs`-shaped faces `sim.fs` and its file handles) and `FakePowerController`, which crashes
+ * a linked simulator on a hard power action. Both stand under the same seams as the real things:
+ * `DurableFileSystem` and `PowerController`.
+ *
  * Persistence rules (the same for the simple and the exploring crash model):
  * - Every change (file data, size, mode or owner; a new name, a rename, an unlink, a mkdir) is
  *   volatile when the call returns: processes see it, a crash drops it.
