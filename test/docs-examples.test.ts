@@ -1,7 +1,8 @@
 /**
  * Runs every example in the docs: each ```ts block in README.md and docs/*.md whose first line
- * is `// example: <name>` is transpiled, its imports of 'durable-write' pointed at the built
- * package, and run in its own Node process, which must exit 0.
+ * is `// example: <name>` is type-checked against the built declarations (as a user's strict
+ * TypeScript project would see them), then transpiled, its imports of 'durable-write' pointed at
+ * the built package, and run in its own Node process, which must exit 0.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,9 +40,51 @@ function toRunnable(code: string): string {
     .replaceAll(`'durable-write'`, `'${pathToFileURL(distEsm).href}'`);
 }
 
+/** The type errors of every example, compiled together as separate strict modules against dist/'s declarations. */
+function typeErrors(all: readonly Example[]): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'durable-write-example-types-'));
+  try {
+    const names = all.map((example, index) => {
+      const file = join(dir, `example-${index}.ts`);
+      writeFileSync(file, example.code);
+      return file;
+    });
+    const program = ts.createProgram(names, {
+      strict: true,
+      exactOptionalPropertyTypes: true,
+      noUncheckedIndexedAccess: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.ESNext,
+      moduleResolution: ts.ModuleResolutionKind.Bundler,
+      types: ['node'],
+      typeRoots: [join(repoRoot, 'node_modules/@types')],
+      paths: { 'durable-write': [join(repoRoot, 'dist/index.d.ts')], 'durable-write/testing': [join(repoRoot, 'dist/testing.d.ts')] },
+    });
+    return ts.getPreEmitDiagnostics(program).map((diagnostic) => {
+      const index = Number(/example-(\d+)\.ts$/.exec(diagnostic.file?.fileName ?? '')?.[1]);
+      const where = all[index] === undefined ? (diagnostic.file?.fileName ?? '') : `${all[index].file}: ${all[index].name}`;
+      return `${where}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`;
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('documentation examples', () => {
   it('there are examples to run', () => {
     expect(examples.length).toBeGreaterThan(0);
+  });
+
+  it('every example type-checks against the published declarations', () => {
+    requireBuild();
+    expect(typeErrors(examples)).toEqual([]);
+  });
+
+  it('twin: the type check catches an example that uses an API wrongly', () => {
+    requireBuild();
+    const wrong = { file: 'twin', name: 'wrong', code: "import { writeDurable } from 'durable-write';\nawait writeDurable('/tmp/x', 'y', { createParent: true });\n" };
+    expect(typeErrors([wrong]).join('\n')).toMatch(/createParent/);
   });
 
   it.each(examples.map((e) => [`${e.file}: ${e.name}`, e] as const))('%s', (_title, example) => {
