@@ -266,3 +266,21 @@ export function fileOperationOptions(
   const options = optionsObject(value, names, operation, acceptsEncoding);
   return { options, fs: checkFileSystem(options['fs'], mode, operation), signal: checkSignal(options['signal'], operation) };
 }
+
+/** The longest delay a Node timer honours: 2^31-1 ms (about 24.8 days). A longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 0x7fff_ffff;
+
+/**
+ * A delay in milliseconds that a Node timer can arm: a number above 0 (from 0 with `allowZero`)
+ * and at most {@link MAX_TIMER_MS}, so that the timer cannot fire early.
+ */
+export function checkTimeout(value: unknown, name: string, operation: string, allowZero = false): number {
+  if (typeof value !== 'number') throw invalidArgType(`${operation}: ${name} must be a number; received ${describeValue(value)}`);
+  if (!(allowZero ? value >= 0 : value > 0) || value > MAX_TIMER_MS) {
+    throw invalidArgValue(
+      `${operation}: ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number of milliseconds up to ${MAX_TIMER_MS} ` +
+        `(Node's timer limit, about 24.8 days); received ${describeValue(value)}`,
+    );
+  }
+  return value;
+}

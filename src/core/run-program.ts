@@ -4,12 +4,15 @@
  *
  * Used by `syncAll`/`syncFilesystem` (the coreutils `sync` program) and by
  * `IpmitoolPowerController` (ipmitool). It never rejects: every outcome is a value, so each caller
- * maps it to its own typed error.
+ * maps it to its own typed error. The one exception is a programmer error, thrown before anything
+ * is spawned: a `deadlineMs` or `reapWaitMs` that a Node timer cannot arm (see
+ * {@link RunProgramOptions.deadlineMs}).
  *
  * @module
  * @internal
  */
 import { spawn } from 'node:child_process';
+import { checkTimeout } from './arguments.js';
 
 /** How a program run ended. */
 export type RunProgramOutcome =
@@ -26,14 +29,18 @@ export type RunProgramOutcome =
 export interface RunProgramOptions {
   /** The child's whole environment. Default: the parent's. */
   readonly env?: NodeJS.ProcessEnv | undefined;
-  /** Milliseconds after which the child is killed (SIGKILL). Default: none. */
+  /**
+   * Milliseconds after which the child is killed (SIGKILL): above 0 and at most `MAX_TIMER_MS`
+   * (2^31-1, Node's timer limit; a longer timer would fire after 1 ms, so {@link runProgram}
+   * throws a TypeError instead). Default: none.
+   */
   readonly deadlineMs?: number | undefined;
   /** Kills the child (SIGKILL) when it fires. Default: none. */
   readonly signal?: AbortSignal | undefined;
   /**
    * After killing the child, how long to wait for it to be reaped before settling anyway.
-   * Default 1000 ms. `0` settles at once (for a child that may sit in an uninterruptible syscall,
-   * such as `sync`).
+   * From 0 to `MAX_TIMER_MS`, as for `deadlineMs`. Default 1000 ms. `0` settles at once (for a
+   * child that may sit in an uninterruptible syscall, such as `sync`).
    */
   readonly reapWaitMs?: number | undefined;
   /** Called with the child's pid once it is spawned (tests use it). Default: none. */
@@ -43,9 +50,14 @@ export interface RunProgramOptions {
 /** Cap on each captured stream, so a chatty program cannot exhaust memory. */
 const MAX_CAPTURE = 1 << 20;
 
-/** Runs `file` with `args` (no shell, stdin ignored) and reports how it ended. */
+/**
+ * Runs `file` with `args` (no shell, stdin ignored) and reports how it ended. Throws a TypeError
+ * (`ERR_INVALID_ARG_VALUE`), before spawning, for a `deadlineMs` or `reapWaitMs` out of range.
+ */
 export function runProgram(file: string, args: readonly string[], options: RunProgramOptions = {}): Promise<RunProgramOutcome> {
   const { signal } = options;
+  const deadlineMs = options.deadlineMs === undefined ? undefined : checkTimeout(options.deadlineMs, 'deadlineMs', 'runProgram');
+  const reapWaitMs = checkTimeout(options.reapWaitMs ?? 1000, 'reapWaitMs', 'runProgram', true);
   if (signal?.aborted === true) {
     return Promise.resolve({ kind: 'aborted', reason: signal.reason, stdout: '', stderr: '' });
   }
@@ -83,9 +95,8 @@ export function runProgram(file: string, args: readonly string[], options: RunPr
       if (killedFor !== undefined || settled) return;
       killedFor = why;
       child.kill('SIGKILL');
-      const wait = options.reapWaitMs ?? 1000;
-      if (wait <= 0) settle(killedOutcome());
-      else reapTimer = setTimeout(() => settle(killedOutcome()), wait);
+      if (reapWaitMs === 0) settle(killedOutcome());
+      else reapTimer = setTimeout(() => settle(killedOutcome()), reapWaitMs);
     };
     function onAbort(): void {
       kill({ kind: 'aborted', reason: signal?.reason });
@@ -112,8 +123,8 @@ export function runProgram(file: string, args: readonly string[], options: RunPr
     });
 
     signal?.addEventListener('abort', onAbort, { once: true });
-    if (options.deadlineMs !== undefined) {
-      timer = setTimeout(() => kill({ kind: 'timeout' }), options.deadlineMs);
+    if (deadlineMs !== undefined) {
+      timer = setTimeout(() => kill({ kind: 'timeout' }), deadlineMs);
     }
   });
 }

@@ -12,7 +12,7 @@ import {
   checkChoice,
   checkInteger,
   checkString,
-  describeValue,
+  checkTimeout,
   invalidArgType,
   invalidArgValue,
   optionsObject,
@@ -45,11 +45,20 @@ export interface IpmitoolPowerControllerOptions {
    * and ipmitool reads it. Every error and its `stderr` has the password replaced by `***`.
    */
   readonly password?: string | undefined;
-  /** A file whose first line is the password, passed as `-f FILE` (ipmitool reads it). Default: none. */
+  /**
+   * A file whose first line is the password, passed as `-f FILE` (ipmitool reads it; this
+   * process never opens it). Before each run the call checks that this process can read it
+   * (`access(2)` with `R_OK`); when it cannot (`ENOENT`, `EACCES`...), the call rejects with a
+   * `PowerControlError` of reason `'auth'` whose `code` is the errno name and whose `cause` is the
+   * fs error, and ipmitool is not run. Default: none.
+   */
   readonly passwordFile?: string | undefined;
   /**
    * The name of an environment variable of this process holding the password, read at each
-   * call (see {@link IpmitoolPowerControllerOptions.password} for how it is passed). Default: none.
+   * call (see {@link IpmitoolPowerControllerOptions.password} for how it is passed). When the
+   * variable is not set at the call, the call rejects with a `PowerControlError` of reason
+   * `'auth'` naming it, and ipmitool is not run. A variable set to the empty string is an empty
+   * password (IPMI allows one) and is passed on. Default: none.
    */
   readonly passwordEnv?: string | undefined;
   /** The RMCP+ cipher suite (`-C`, 0 to 17), `lanplus` only. Default `3` (without it ipmitool probes for about 10 s). */
@@ -61,8 +70,10 @@ export interface IpmitoolPowerControllerOptions {
   /** How many times ipmitool retries a request (`-R`), 0 to 100. Default: ipmitool's (4). */
   readonly retries?: number | undefined;
   /**
-   * Overall deadline of one ipmitool run in milliseconds; when it passes, ipmitool is killed
-   * (SIGKILL) and the call rejects with reason `'timeout'`. Default `60000`.
+   * Overall deadline of one ipmitool run in milliseconds, above 0 and at most 2147483647 (2^31-1,
+   * Node's timer limit, about 24.8 days; a larger value is a TypeError, as a Node timer would
+   * fire after 1 ms); when it passes, ipmitool is killed (SIGKILL) and the call rejects with
+   * reason `'timeout'`. Default `60000`.
    */
   readonly deadlineMs?: number | undefined;
   /** The ipmitool program, a name looked up on PATH or a path. Default `'ipmitool'`. */
@@ -150,10 +161,7 @@ export function resolveIpmitoolOptions(options: IpmitoolPowerControllerOptions =
   const timeoutSeconds = checkInteger(o['timeoutSeconds'], 1, 3600, 'timeoutSeconds', OPERATION);
   const retries = checkInteger(o['retries'], 0, 100, 'retries', OPERATION);
   const privilegeLevel = checkChoice(o['privilegeLevel'], ['callback', 'user', 'operator', 'administrator'], undefined, 'privilegeLevel', OPERATION);
-  const deadlineMs = o['deadlineMs'] ?? DEFAULT_DEADLINE_MS;
-  if (typeof deadlineMs !== 'number' || !Number.isFinite(deadlineMs) || deadlineMs <= 0) {
-    throw invalidArgValue(`${OPERATION}: deadlineMs must be a positive number of milliseconds; received ${describeValue(deadlineMs)}`);
-  }
+  const deadlineMs = checkTimeout(o['deadlineMs'] ?? DEFAULT_DEADLINE_MS, 'deadlineMs', OPERATION);
   const ipmitoolPath = checkString(o['ipmitoolPath'], 'ipmitool', 'ipmitoolPath', OPERATION);
 
   const sources = [password, passwordFile, passwordEnv].filter((source) => source !== undefined).length;
@@ -338,4 +346,26 @@ export function failureMessage(options: ResolvedIpmitoolOptions, failure: Ipmito
     (detail === '' ? '' : `: ${detail}`) +
     ` (${ADVICE[failure.reason]})`
   );
+}
+
+/** Why the configured password cannot be used, found before ipmitool runs. */
+export type PasswordSourceProblem =
+  /** `passwordEnv` names a variable that is not set in this process's environment. */
+  | { readonly kind: 'env-unset'; readonly variable: string }
+  /** This process cannot read `passwordFile`; `code` is the errno name of the failed `access(2)`. */
+  | { readonly kind: 'file-unreadable'; readonly file: string; readonly code: string | undefined };
+
+/**
+ * `ipmitool chassis power reset (lanplus bmc:623) not run: auth: passwordEnv names BMC_PW, which
+ * is not set in this process's environment (<what to do>)`. Never holds a password: there is
+ * none to show (the variable is unset, the file is not read).
+ */
+export function passwordSourceMessage(options: ResolvedIpmitoolOptions, verb: PowerVerb, problem: PasswordSourceProblem): string {
+  const what =
+    problem.kind === 'env-unset'
+      ? `passwordEnv names ${problem.variable}, which is not set in this process's environment ` +
+        `(set ${problem.variable} before the call, to the empty string for an empty password, or give password or passwordFile instead)`
+      : `passwordFile ${JSON.stringify(problem.file)} cannot be read by this process: ${problem.code ?? 'unknown error'} ` +
+        `(create it with the password on its first line, readable by the user this process runs as, mode 0600)`;
+  return `ipmitool chassis power ${CHASSIS_POWER_WORD[verb]} (${target(options)}) not run: auth: ${what}`;
 }

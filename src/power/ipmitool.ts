@@ -6,15 +6,19 @@
  *
  * @module
  */
+import { access, constants } from 'node:fs/promises';
 import { checkSignal, optionsObject } from '../core/arguments.js';
+import { errnoCode } from '../core/errors.js';
 import { runProgram } from '../core/run-program.js';
 import {
   buildIpmitoolInvocation,
   classifyIpmitoolFailure,
   failureMessage,
+  passwordSourceMessage,
   redact,
   resolveIpmitoolOptions,
   type IpmitoolPowerControllerOptions,
+  type PasswordSourceProblem,
   type ResolvedIpmitoolOptions,
 } from './ipmitool-invocation.js';
 import {
@@ -40,8 +44,10 @@ export type { IpmitoolPowerControllerOptions } from './ipmitool-invocation.js';
  * Every failure rejects with a `PowerControlError` whose `reason` is `'auth'`, `'unreachable'`,
  * `'privilege'`, `'unsupported'`, `'timeout'` (the `deadlineMs` passed; ipmitool is killed),
  * `'aborted'` (the signal fired; ipmitool is killed), `'not-installed'` or `'failed'`, with the exit
- * code and the stderr attached and the password redacted. `on()` and `off()` resolve when the
- * machine already is in that state, even on a BMC that refuses the redundant command.
+ * code and the stderr attached and the password redacted. A password source that cannot be used
+ * (a `passwordEnv` variable not set, a `passwordFile` this process cannot read) rejects with
+ * reason `'auth'` before ipmitool runs. `on()` and `off()` resolve when the machine already is
+ * in that state, even on a BMC that refuses the redundant command.
  *
  * No verb flushes anything: call `syncAll()` before `reset()`, `cycle()` or `off()`.
  *
@@ -120,9 +126,37 @@ export class IpmitoolPowerController implements PowerController {
     }
   }
 
+  /**
+   * Rejects with reason `'auth'`, before ipmitool runs, when the password cannot be used: a
+   * `passwordFile` this process cannot read (checked with `access(2)`; the file is never opened
+   * here), or a `passwordEnv` variable that is not set. Without this, ipmitool would prompt on
+   * the ignored stdin, go on without a password, and fail later with its own noise.
+   */
+  async #checkPasswordSource(verb: PowerVerb): Promise<void> {
+    const { passwordFile, passwordEnv } = this.#options;
+    const reject = (problem: PasswordSourceProblem, cause?: unknown): PowerControlError =>
+      new PowerControlError(passwordSourceMessage(this.#options, verb, problem), {
+        reason: 'auth',
+        verb,
+        code: problem.kind === 'file-unreadable' ? problem.code : undefined,
+        cause,
+      });
+    if (passwordFile !== undefined) {
+      try {
+        await access(passwordFile, constants.R_OK);
+      } catch (err) {
+        throw reject({ kind: 'file-unreadable', file: passwordFile, code: errnoCode(err) }, err);
+      }
+    }
+    if (passwordEnv !== undefined && process.env[passwordEnv] === undefined) {
+      throw reject({ kind: 'env-unset', variable: passwordEnv });
+    }
+  }
+
   /** Runs ipmitool for `verb` and resolves with its stdout, or rejects with a PowerControlError. */
   async #run(verb: PowerVerb, options: PowerCallOptions): Promise<string> {
     const signal = checkSignal(optionsObject(options, ['signal'], `IpmitoolPowerController.${verb}`)['signal'], `IpmitoolPowerController.${verb}`);
+    await this.#checkPasswordSource(verb);
     const invocation = buildIpmitoolInvocation(this.#options, verb);
     const fail = (
       reason: PowerControlReason,

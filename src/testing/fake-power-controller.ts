@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { checkChoice, checkInteger, checkSignal, describeValue, invalidArgType, invalidArgValue, optionsObject } from '../core/arguments.js';
+import { checkChoice, checkInteger, checkSignal, checkTimeout, describeValue, invalidArgType, optionsObject } from '../core/arguments.js';
 import {
   POWER_CONTROL_REASONS,
   POWER_VERBS,
@@ -123,12 +123,13 @@ export class FakePowerController implements PowerController {
     return this;
   }
 
-  /** Makes every following call take `ms` milliseconds before acting (0 to stop). */
+  /**
+   * Makes every following call take `ms` milliseconds before acting (0 to stop), at most
+   * 2147483647 (2^31-1, Node's timer limit, about 24.8 days): a larger value is a TypeError, as
+   * the timer would fire after 1 ms.
+   */
   setDelay(ms: number): this {
-    if (typeof ms !== 'number' || !(ms >= 0) || !Number.isFinite(ms)) {
-      throw invalidArgValue(`FakePowerController.setDelay: ms must be a non-negative number of milliseconds; received ${describeValue(ms)}`);
-    }
-    this.#delayMs = ms;
+    this.#delayMs = checkTimeout(ms, 'ms', 'FakePowerController.setDelay', true);
     return this;
   }
 

@@ -9,9 +9,11 @@ import type { IpmitoolPowerControllerOptions } from '../../src/power/ipmitool.js
 import {
   buildIpmitoolInvocation,
   classifyIpmitoolFailure,
+  passwordSourceMessage,
   redact,
   resolveIpmitoolOptions,
 } from '../../src/power/ipmitool-invocation.js';
+import { MAX_TIMER_MS } from '../../src/core/arguments.js';
 
 const parentEnv = { PATH: '/usr/bin:/bin', IPMITOOL_PASSWORD: 'inherited', IPMI_PASSWORD: 'inherited2', HOME: '/root' };
 
@@ -101,6 +103,10 @@ describe('validation: TypeError before anything runs', () => {
     ['timeoutSeconds 0', { host: 'h', timeoutSeconds: 0 }],
     ['retries -1', { host: 'h', retries: -1 }],
     ['deadlineMs 0', { host: 'h', deadlineMs: 0 }],
+    ['deadlineMs 2^31 (over the timer limit)', { host: 'h', deadlineMs: 2 ** 31 }],
+    ['deadlineMs 1e12', { host: 'h', deadlineMs: 1e12 }],
+    ['deadlineMs Infinity', { host: 'h', deadlineMs: Number.POSITIVE_INFINITY }],
+    ['deadlineMs NaN', { host: 'h', deadlineMs: Number.NaN }],
     ['two password sources', { host: 'h', password: 'a', passwordFile: '/p' }],
     ['password over 20 bytes', { host: 'h', password: 'p'.repeat(21) }],
     ['passwordFile starting with -', { host: 'h', passwordFile: '-x' }],
@@ -115,6 +121,15 @@ describe('validation: TypeError before anything runs', () => {
   ];
   it.each(bad)('%s', (_name, options) => {
     expect(() => new IpmitoolPowerController(options)).toThrow(TypeError);
+  });
+
+  it('deadlineMs: up to the timer limit, 2^31-1 ms, which is MAX_TIMER_MS', () => {
+    expect(MAX_TIMER_MS).toBe(2 ** 31 - 1);
+    expect(resolveIpmitoolOptions({ host: 'h', deadlineMs: 2 ** 31 - 1 }).deadlineMs).toBe(2 ** 31 - 1);
+    expect(resolveIpmitoolOptions({ host: 'h' }).deadlineMs).toBe(60_000);
+    expect(() => new IpmitoolPowerController({ host: 'h', deadlineMs: 'soon' as unknown as number })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: "IpmitoolPowerController: deadlineMs must be a number; received 'soon'" }),
+    );
   });
 
   it('the message names the offending option but never the password', () => {
@@ -148,5 +163,23 @@ describe('redact', () => {
   it('replaces every occurrence', () => {
     expect(redact('a pw b pw', ['pw'])).toBe('a *** b ***');
     expect(redact('x', [''])).toBe('x');
+  });
+});
+
+describe('passwordSourceMessage: a password source that cannot be used, said before ipmitool runs', () => {
+  const options = resolveIpmitoolOptions({ host: 'bmc.example', port: 6230, passwordEnv: 'BMC_PW' });
+
+  it('an unset passwordEnv: names the variable and what to do', () => {
+    expect(passwordSourceMessage(options, 'softOff', { kind: 'env-unset', variable: 'BMC_PW' })).toBe(
+      "ipmitool chassis power soft (lanplus bmc.example:6230) not run: auth: passwordEnv names BMC_PW, which is not set in this process's environment " +
+        '(set BMC_PW before the call, to the empty string for an empty password, or give password or passwordFile instead)',
+    );
+  });
+
+  it('an unreadable passwordFile: names the file and the errno', () => {
+    expect(passwordSourceMessage(options, 'reset', { kind: 'file-unreadable', file: '/etc/bmc.pw', code: 'EACCES' })).toBe(
+      'ipmitool chassis power reset (lanplus bmc.example:6230) not run: auth: passwordFile "/etc/bmc.pw" cannot be read by this process: EACCES ' +
+        '(create it with the password on its first line, readable by the user this process runs as, mode 0600)',
+    );
   });
 });

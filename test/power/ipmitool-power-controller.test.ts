@@ -1,8 +1,9 @@
 /**
- * IpmitoolPowerController against real ipmitool talking to a real OpenIPMI ipmi_sim on 127.0.0.1.
+ * IpmitoolPowerController against real ipmitool talking to a real OpenIPMI ipmi_sim on 127.0.0.1;
+ * and, with a stand-in ipmitool, the checks of the password source made before ipmitool runs.
  */
-import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile, spawnSync } from 'node:child_process';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -187,6 +188,20 @@ describe.skipIf(skip !== undefined)('IpmitoolPowerController with ipmi_sim' + (s
       expect(await sim.power()).toBe('on');
     });
 
+    it('a passwordFile that does not exist: reason auth at once, not ipmitool\'s "unreachable" after its retries', async () => {
+      // Real ipmitool with a missing -f file prompts on the (ignored) stdin, goes on without a
+      // password, and on a port where nothing answers reports Get Auth Capabilities error.
+      const port = await freeUdpPort();
+      const file = join(scratch, 'no-such.pw');
+      const started = Date.now();
+      const err = await rejection(remote({ port, password: undefined, passwordFile: file, timeoutSeconds: 1, retries: 1 }).status());
+      expect(err.reason).toBe('auth');
+      expect(err.code).toBe('ENOENT');
+      expect(err.message).toContain(file);
+      expect(err.stderr).toBe('');
+      expect(Date.now() - started).toBeLessThan(1000);
+    });
+
     it('wrong user: reason auth', async () => {
       const err = await rejection(remote({ username: 'nobody' }).status());
       expect(err.reason).toBe('auth');
@@ -295,6 +310,148 @@ describe.skipIf(skip !== undefined)('IpmitoolPowerController with ipmi_sim' + (s
       await expect(bareController().off()).resolves.toBeUndefined();
       const err = await rejection(bareController().on());
       expect(err.reason).toBe('unsupported');
+    });
+  });
+});
+
+describe('with a stand-in ipmitool (no BMC)', () => {
+  const VARIABLE = 'DW_TEST_PASSWORD_SOURCE';
+  /** The largest delay a Node timer honours, written out so that the test does not trust the library's constant. */
+  const TIMER_LIMIT = 2 ** 31 - 1;
+
+  let scratch: string;
+  let marker: string;
+  let fakeIpmitool: string;
+  let slowIpmitool: string;
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'dw-stand-in-ipmitool-'));
+    marker = join(scratch, 'ran');
+    fakeIpmitool = join(scratch, 'fake-ipmitool');
+    // Records that it ran, its argv and whether it got IPMI_PASSWORD, then reports the power on.
+    await writeFile(
+      fakeIpmitool,
+      `#!/bin/sh\nprintf '%s\\n' "$@" > '${marker}'\n[ "\${IPMI_PASSWORD+set}" = set ] && echo "IPMI_PASSWORD=[$IPMI_PASSWORD]" >> '${marker}'\necho 'Chassis Power is on'\n`,
+    );
+    slowIpmitool = join(scratch, 'slow-ipmitool');
+    await writeFile(slowIpmitool, `#!/bin/sh\nsleep 0.3\nexec '${fakeIpmitool}' "$@"\n`);
+    await Promise.all([chmod(fakeIpmitool, 0o755), chmod(slowIpmitool, 0o755)]);
+  });
+  afterAll(async () => {
+    await rm(scratch, { recursive: true, force: true });
+  });
+  afterEach(async () => {
+    delete process.env[VARIABLE];
+    await rm(marker, { force: true });
+  });
+
+  const controller = (extra: IpmitoolPowerControllerOptions): IpmitoolPowerController =>
+    new IpmitoolPowerController({ host: '127.0.0.1', username: 'admin', ipmitoolPath: fakeIpmitool, ...extra });
+
+  async function ran(): Promise<boolean> {
+    return stat(marker).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  describe('deadlineMs and the timer limit (2^31-1 ms; a longer Node timer fires after 1 ms)', () => {
+    it('2^31-1 ms is accepted and does not fire early: a 300 ms run resolves', async () => {
+      const started = Date.now();
+      expect(await controller({ ipmitoolPath: slowIpmitool, deadlineMs: TIMER_LIMIT }).status()).toBe('on');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    });
+
+    it.each([
+      ['2^31', 2 ** 31, 'number 2147483648'],
+      ['1e12', 1e12, 'number 1000000000000'],
+      ['Infinity', Number.POSITIVE_INFINITY, 'number Infinity'],
+    ])('%s is rejected with a TypeError naming the limit, before anything runs', async (_name, deadlineMs, received) => {
+      let error: unknown;
+      try {
+        await controller({ deadlineMs }).reset();
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(TypeError);
+      expect(isPowerControlError(error)).toBe(false);
+      expect(error).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+      expect((error as Error).message).toBe(
+        "IpmitoolPowerController: deadlineMs must be a positive number of milliseconds up to 2147483647 (Node's timer limit, about 24.8 days); " +
+          `received ${received}`,
+      );
+      expect(await ran()).toBe(false);
+    });
+  });
+
+  describe('the password source, checked before ipmitool runs', () => {
+    describe('passwordEnv', () => {
+      it('naming a variable that is not set: reason auth, saying so, and ipmitool is not run', async () => {
+        delete process.env[VARIABLE];
+        const err = await rejection(controller({ passwordEnv: VARIABLE }).reset());
+        expect(err).toMatchObject({ reason: 'auth', verb: 'reset', stage: 'power', exitCode: undefined, stderr: '' });
+        expect(err.message).toContain(VARIABLE);
+        expect(err.message).toContain("not set in this process's environment");
+        expect(await ran()).toBe(false);
+      });
+
+      it('on() and off() do not turn it into a status call: still auth, still nothing run', async () => {
+        const err = await rejection(controller({ passwordEnv: VARIABLE }).off());
+        expect(err).toMatchObject({ reason: 'auth', verb: 'off' });
+        expect(await ran()).toBe(false);
+      });
+
+      it('is read at each call: set after the constructor, it is used; its value is in no message', async () => {
+        const power = controller({ passwordEnv: VARIABLE });
+        const unset = await rejection(power.status());
+        process.env[VARIABLE] = 'Value-Of-The-Variable';
+        expect(await power.status()).toBe('on');
+        expect(await readFile(marker, 'utf8')).toContain('IPMI_PASSWORD=[Value-Of-The-Variable]');
+        expect(unset.message).not.toContain('Value-Of-The-Variable');
+      });
+
+      it('set to the empty string passes through as an empty password (IPMI allows one)', async () => {
+        process.env[VARIABLE] = '';
+        expect(await controller({ passwordEnv: VARIABLE }).status()).toBe('on');
+        const record = (await readFile(marker, 'utf8')).split('\n');
+        expect(record).toContain('-E');
+        expect(record).toContain('IPMI_PASSWORD=[]');
+      });
+    });
+
+    describe('passwordFile', () => {
+      it('that does not exist: reason auth, code ENOENT, the file named, the fs error as cause; ipmitool is not run', async () => {
+        const file = join(scratch, 'missing.pw');
+        const err = await rejection(controller({ passwordFile: file }).reset());
+        expect(err).toMatchObject({ reason: 'auth', verb: 'reset', code: 'ENOENT', exitCode: undefined, stderr: '' });
+        expect(err.message).toContain(file);
+        expect(err.cause).toBeInstanceOf(Error);
+        expect(err.cause).toMatchObject({ code: 'ENOENT', path: file });
+        expect(await ran()).toBe(false);
+      });
+
+      it('below a regular file: code ENOTDIR; ipmitool is not run', async () => {
+        const parent = join(scratch, 'plain');
+        await writeFile(parent, 'not a directory');
+        const err = await rejection(controller({ passwordFile: join(parent, 'bmc.pw') }).status());
+        expect(err).toMatchObject({ reason: 'auth', code: 'ENOTDIR' });
+        expect(await ran()).toBe(false);
+      });
+
+      it('readable: ipmitool runs with -f FILE', async () => {
+        const file = join(scratch, 'bmc.pw');
+        await writeFile(file, 'Content-Of-The-File\n', { mode: 0o600 });
+        expect(await controller({ passwordFile: file }).status()).toBe('on');
+        const record = await readFile(marker, 'utf8');
+        expect(record.split('\n')).toEqual(expect.arrayContaining(['-f', file]));
+        expect(record).not.toContain('Content-Of-The-File');
+      });
+
+      it('is never opened by this process: a FIFO nobody writes to does not block the call', async () => {
+        const fifo = join(scratch, 'bmc.fifo');
+        expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+        expect(await controller({ passwordFile: fifo }).status()).toBe('on');
+      });
     });
   });
 });
