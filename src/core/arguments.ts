@@ -95,7 +95,7 @@ export function optionsObject(
   return Object.fromEntries(Object.entries(value));
 }
 
-/** The absolute path for a `string | URL` argument named `name` of `operation`. */
+/** The absolute path for a `string | URL` argument named `name` of `operation`, its `..` left for the kernel. */
 export function checkPath(value: unknown, name: string, operation: string): string {
   let path: string;
   if (typeof value === 'string') path = value;
@@ -109,7 +109,9 @@ export function checkPath(value: unknown, name: string, operation: string): stri
   }
   if (path === '') throw invalidArgValue(`${operation}: ${name} must not be empty`);
   if (path.includes('\u0000')) throw invalidArgValue(`${operation}: ${name} must not contain a NUL byte`);
-  return nodePath.resolve(path);
+  // Absolute, but not normalised: `..` after a symlinked directory is for the kernel to resolve
+  // (it leads to the parent of the link's target), never for a lexical path.resolve.
+  return nodePath.isAbsolute(path) ? path : `${process.cwd()}/${path}`;
 }
 
 /** Whether the caller's path (already checked with {@link checkPath}) names a directory by its form (`dir/`, `.`, `..`). */
@@ -206,10 +208,10 @@ export function checkSignal(value: unknown, operation: string): AbortSignal | un
 
 /** The members of the seam each mode calls; together, every required member of {@link DurableFileSystem}. */
 const SEAM_MEMBERS = {
-  async: ['open', 'rename', 'unlink', 'mkdir', 'stat', 'lstat', 'readlink'],
+  async: ['open', 'rename', 'unlink', 'mkdir', 'stat', 'lstat', 'readlink', 'realpath'],
   sync: [
     'openSync', 'writeSync', 'fsyncSync', 'fdatasyncSync', 'fchmodSync', 'fchownSync', 'closeSync',
-    'renameSync', 'unlinkSync', 'mkdirSync', 'statSync', 'lstatSync', 'readlinkSync',
+    'renameSync', 'unlinkSync', 'mkdirSync', 'statSync', 'lstatSync', 'readlinkSync', 'realpathSync',
   ],
 } as const satisfies Record<CallMode, readonly (keyof DurableFileSystem)[]>;
 

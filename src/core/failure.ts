@@ -18,6 +18,8 @@ export interface FailureContext {
   readonly path: string;
   /** The temporary file, once one exists. */
   tmpPath?: string | undefined;
+  /** Set once the rename has replaced the target: the new content is in place. */
+  renamed?: boolean | undefined;
 }
 
 const WHAT_FAILED: Readonly<Record<DurableWriteStage, string>> = {
@@ -40,7 +42,9 @@ const WHAT_FAILED: Readonly<Record<DurableWriteStage, string>> = {
 /** The consequence for the caller's data, by stage, when the temporary file was discarded. */
 function consequence(stage: DurableWriteStage, ctx: FailureContext): string {
   if (stage === 'flush-directory') {
-    return 'the new name may not survive a crash; write again, or fsync the directory, to be sure';
+    return ctx.renamed === true
+      ? `the new content is in place at ${ctx.path}, but its name may not survive a crash; write again, or fsync the directory, to be sure`
+      : 'the new name may not survive a crash; write again, or fsync the directory, to be sure';
   }
   if (stage === 'flush') {
     return ctx.tmpPath === undefined
@@ -51,12 +55,15 @@ function consequence(stage: DurableWriteStage, ctx: FailureContext): string {
   return `${ctx.path} is unchanged`;
 }
 
-/** Wraps `cause` as the error of `stage`; a {@link DurableWriteError} passes through unchanged. */
-export function wrapError(stage: DurableWriteStage, cause: unknown, ctx: FailureContext): DurableWriteError {
+/**
+ * Wraps `cause` as the error of `stage`; a {@link DurableWriteError} passes through unchanged.
+ * `what` names the step when the stage's usual description does not fit it.
+ */
+export function wrapError(stage: DurableWriteStage, cause: unknown, ctx: FailureContext, what = WHAT_FAILED[stage]): DurableWriteError {
   if (isDurableWriteError(cause)) return cause;
   const code = errnoCode(cause);
   const reason = cause instanceof Error ? cause.message : String(cause);
-  const message = `${ctx.operation}: ${WHAT_FAILED[stage]} failed${code === undefined ? '' : ` with ${code}`} (${reason}); ${consequence(stage, ctx)}`;
+  const message = `${ctx.operation}: ${what} failed${code === undefined ? '' : ` with ${code}`} (${reason}); ${consequence(stage, ctx)}`;
   const options = { stage, path: ctx.path, tmpPath: ctx.tmpPath, cause, code };
   return stage === 'flush' ? new FlushError(message, options) : new DurableWriteError(message, options);
 }
@@ -72,12 +79,12 @@ export function throwIfAborted(
   }
 }
 
-/** Runs `effect`, turning a failure into the error of `stage`. */
-export function* attempt<T>(stage: DurableWriteStage, effect: Effect<T>, ctx: FailureContext): Operation<T> {
+/** Runs `effect`, turning a failure into the error of `stage` (`what` names the step, as in {@link wrapError}). */
+export function* attempt<T>(stage: DurableWriteStage, effect: Effect<T>, ctx: FailureContext, what?: string): Operation<T> {
   try {
     return yield* perform(effect);
   } catch (error) {
-    throw wrapError(stage, error, ctx);
+    throw wrapError(stage, error, ctx, what);
   }
 }
 

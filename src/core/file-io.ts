@@ -49,6 +49,7 @@ export interface FileIo {
   stat(path: string): Effect<DurableStats>;
   lstat(path: string): Effect<DurableStats>;
   readlink(path: string): Effect<string>;
+  realpath(path: string): Effect<string>;
 }
 
 /** Builds the primitives over `fs`. */
@@ -105,5 +106,6 @@ export function fileIo(fs: DurableFileSystem): FileIo {
     stat: (path) => ({ step: 'stat', sync: () => fs.statSync(path), async: () => fs.stat(path) }),
     lstat: (path) => ({ step: 'lstat', sync: () => fs.lstatSync(path), async: () => fs.lstat(path) }),
     readlink: (path) => ({ step: 'readlink', sync: () => fs.readlinkSync(path), async: () => fs.readlink(path) }),
+    realpath: (path) => ({ step: 'realpath', sync: () => fs.realpathSync(path), async: () => fs.realpath(path) }),
   };
 }

@@ -57,6 +57,8 @@ export interface DurableFileSystem {
   stat(path: string): Promise<DurableStats>;
   lstat(path: string): Promise<DurableStats>;
   readlink(path: string): Promise<string>;
+  /** The canonical path, every symlink and `.`/`..` resolved as the kernel resolves them (`realpath(3)`). */
+  realpath(path: string): Promise<string>;
 
   openSync(path: string, flags: number, mode?: number): number;
   writeSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null): number;
@@ -71,6 +73,7 @@ export interface DurableFileSystem {
   statSync(path: string): DurableStats;
   lstatSync(path: string): DurableStats;
   readlinkSync(path: string): string;
+  realpathSync(path: string): string;
 
   /** `sync(2)` for this file system; used by `syncAll({ fs })` when present. */
   sync?(): Promise<void>;
@@ -87,6 +90,7 @@ export const nodeFileSystem: DurableFileSystem = Object.freeze({
   stat: (path: string) => fsp.stat(path),
   lstat: (path: string) => fsp.lstat(path),
   readlink: (path: string) => fsp.readlink(path),
+  realpath: (path: string) => fsp.realpath(path),
 
   openSync: (path: string, flags: number, mode?: number) => fs.openSync(path, flags, mode),
   writeSync: (fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null) =>
@@ -102,4 +106,5 @@ export const nodeFileSystem: DurableFileSystem = Object.freeze({
   statSync: (path: string) => fs.statSync(path),
   lstatSync: (path: string) => fs.lstatSync(path),
   readlinkSync: (path: string) => fs.readlinkSync(path),
+  realpathSync: (path: string) => fs.realpathSync.native(path),
 });

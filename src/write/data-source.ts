@@ -4,6 +4,12 @@
  * or a Node `Readable`, so that a stream is written in bounded memory (a batch gathers small
  * chunks up to {@link BATCH_BYTES} to save syscalls; a larger chunk passes through uncopied).
  *
+ * A source owns the caller's stream as `stream.pipeline` would: it listens for `'error'` from
+ * the moment of the call (so a stream that fails before it is first read rejects the call
+ * instead of crashing the process), and on any failure or abort it destroys the stream (or
+ * returns the iterator), so no descriptor is left open. A read that is pending when the caller's
+ * signal fires is abandoned at once: the stream is destroyed and the call settles.
+ *
  * @internal
  * @module
  */
@@ -24,24 +30,81 @@ export const BATCH_BYTES = 64 * 1024;
 export interface ChunkSource {
   /** The next batch of bytes, or `undefined` at the end. */
   next(): Effect<Uint8Array | undefined>;
-  /** Stops the source early (destroys a stream) after a failure. */
+  /** Stops the source after a failure: destroys a stream, returns an iterator. Idempotent. */
   cancel(): Effect<void>;
+}
+
+/** What a Node stream offers that a source needs: error events and destruction. */
+interface DestroyableStream {
+  on(event: 'error', listener: (error: unknown) => void): unknown;
+  off(event: 'error', listener: (error: unknown) => void): unknown;
+  destroy(error?: Error): unknown;
+}
+
+/** Whether `value` is a Node stream (a `Readable`, or anything with `on`, `off`, `pipe` and `destroy`). */
+function isStream(value: unknown): value is DestroyableStream {
+  if (typeof value !== 'object' || value === null) return false;
+  return ['on', 'off', 'pipe', 'destroy'].every((member) => typeof Reflect.get(value, member) === 'function');
 }
 
 /** Whether `data` is a string or an `ArrayBufferView`: what the sync functions accept. */
 export const isWholeData: (data: unknown) => data is string | NodeJS.ArrayBufferView = isBytesLike;
 
-/** Whether `data` is of a type `writeDurable` accepts (chunk types are checked as they arrive). */
-export function isWriteDurableData(data: unknown): data is WriteDurableData {
-  if (isWholeData(data)) return true;
-  if (typeof data !== 'object' || data === null) return false;
-  return Symbol.asyncIterator in data || Symbol.iterator in data;
+/** The first element of an array or a `Set` that is no chunk (they can be checked before the disk is touched). */
+function firstBadElement(data: object): { index: number; value: unknown } | undefined {
+  if (!Array.isArray(data) && !(data instanceof Set)) return undefined;
+  let index = 0;
+  for (const value of data) {
+    if (!isBytesLike(value)) return { index, value };
+    index += 1;
+  }
+  return undefined;
 }
 
-/** The bytes of one chunk of an iterable or stream. */
-function chunkBytes(chunk: unknown, encoding: BufferEncoding): Uint8Array {
-  if (isBytesLike(chunk)) return toBytes(chunk, encoding);
-  throw invalidArgType(`writeDurable: each chunk must be a string, Buffer or Uint8Array; received ${describeValue(chunk)}`);
+/**
+ * Why `data` cannot be written, checked before the disk is touched, or `undefined` when it may
+ * be (a generator's or a stream's chunks are checked as they arrive). `accepted` names what the
+ * calling function takes.
+ */
+export function dataProblem(data: unknown, accepted: string, operation: string): TypeError | undefined {
+  if (isBytesLike(data)) return undefined;
+  if (typeof data === 'object' && data !== null && (Symbol.asyncIterator in data || Symbol.iterator in data)) {
+    const bad = firstBadElement(data);
+    if (bad === undefined) return undefined;
+    return invalidArgType(`${operation}: data must be ${accepted}; element ${bad.index} is ${describeValue(bad.value)}`);
+  }
+  return invalidArgType(`${operation}: data must be ${accepted}; received ${describeValue(data)}`);
+}
+
+/** Destroys `data` when it is a stream: for a call that fails before it made a source of it. */
+export function discardData(data: unknown): void {
+  if (isStream(data)) data.destroy();
+}
+
+/** An error, or a rejection at the moment `signal` fires (the signal's reason), whichever comes first. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined, onAbort: () => void): Promise<T> {
+  if (signal === undefined) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const abort = (): void => {
+      onAbort();
+      reject(signal.reason);
+    };
+    if (signal.aborted) {
+      abort();
+      return;
+    }
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', abort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', abort);
+        reject(error);
+      },
+    );
+  });
 }
 
 function wholeSource(bytes: Uint8Array): ChunkSource {
@@ -58,20 +121,42 @@ function wholeSource(bytes: Uint8Array): ChunkSource {
 }
 
 function iteratorSource(
-  iterator: Iterator<unknown> | AsyncIterator<unknown>,
+  data: Iterable<DataChunk> | AsyncIterable<DataChunk>,
   encoding: BufferEncoding,
+  signal: AbortSignal | undefined,
+  operation: string,
 ): ChunkSource {
+  const stream = isStream(data) ? data : undefined;
+  // From the call on, a stream's error is ours to report, never an uncaught 'error' event.
+  const swallow = (): void => undefined;
+  stream?.on('error', swallow);
+  let iterator: Iterator<unknown> | AsyncIterator<unknown> | undefined;
   let ended = false;
+  let chunks = 0;
+  let bytesSoFar = 0;
+  const open = (): Iterator<unknown> | AsyncIterator<unknown> => {
+    iterator ??= Symbol.asyncIterator in data ? data[Symbol.asyncIterator]() : data[Symbol.iterator]();
+    return iterator;
+  };
+  const chunkBytes = (chunk: unknown): Uint8Array => {
+    if (isBytesLike(chunk)) return toBytes(chunk, encoding);
+    throw invalidArgType(
+      `${operation}: chunk ${chunks} of the data (after ${bytesSoFar} bytes) is ${describeValue(chunk)}; each chunk must be a string, Buffer or Uint8Array`,
+    );
+  };
   const batch = async (): Promise<Uint8Array | undefined> => {
     const parts: Uint8Array[] = [];
     let size = 0;
     while (!ended && size < BATCH_BYTES) {
-      const result = await iterator.next();
+      const result = await open().next();
       if (result.done === true) {
         ended = true;
+        stream?.off('error', swallow);
         break;
       }
-      const bytes = chunkBytes(result.value, encoding);
+      const bytes = chunkBytes(result.value);
+      chunks += 1;
+      bytesSoFar += bytes.byteLength;
       if (bytes.byteLength === 0) continue;
       parts.push(bytes);
       size += bytes.byteLength;
@@ -79,24 +164,37 @@ function iteratorSource(
     if (parts.length <= 1) return parts[0];
     return Buffer.concat(parts, size);
   };
+  let cancelled = false;
+  const cancel = async (): Promise<void> => {
+    if (cancelled) return;
+    cancelled = true;
+    if (stream !== undefined) {
+      // Destroying is what releases a stream's descriptor; return() on an iterator never
+      // started would leave it open. The listener stays: a destroyed stream may still report.
+      stream.destroy();
+      return;
+    }
+    if (!ended) await iterator?.return?.();
+  };
   const syncOnly = (): never => {
-    throw invalidArgType('writeDurableSync: data must be a string, Buffer or Uint8Array');
+    throw invalidArgType(`${operation}: data must be a string, Buffer or Uint8Array`);
   };
   return {
-    next: () => ({ step: undefined, sync: syncOnly, async: batch }),
-    cancel: () => ({
-      step: undefined,
-      sync: () => undefined,
-      async: async () => {
-        if (!ended) await iterator.return?.();
-      },
-    }),
+    next: () => ({ step: undefined, sync: syncOnly, async: () => raceAbort(batch(), signal, () => void cancel()) }),
+    cancel: () => ({ step: undefined, sync: () => undefined, async: cancel }),
   };
 }
 
-/** The source for `data` (already checked with {@link isWriteDurableData}). */
-export function chunkSource(data: WriteDurableData, encoding: BufferEncoding): ChunkSource {
+/**
+ * The source for `data` (already checked with {@link dataProblem}). `signal` abandons a pending
+ * read of an iterable or stream the moment it fires; `operation` names the function in errors.
+ */
+export function chunkSource(
+  data: WriteDurableData,
+  encoding: BufferEncoding,
+  signal: AbortSignal | undefined,
+  operation: string,
+): ChunkSource {
   if (isWholeData(data)) return wholeSource(toBytes(data, encoding));
-  if (Symbol.asyncIterator in data) return iteratorSource(data[Symbol.asyncIterator](), encoding);
-  return iteratorSource(data[Symbol.iterator](), encoding);
+  return iteratorSource(data, encoding, signal, operation);
 }

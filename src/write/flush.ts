@@ -1,12 +1,15 @@
 /**
  * Flushing by path: a file (`open`, `fsync`/`fdatasync`, `close`) and a directory (`open` with
  * `O_DIRECTORY`, `fsync`, `close`), the latter under the caller's {@link DirectorySyncPolicy}.
+ * An operation that renames opens the directory first and holds it ({@link holdDirectory}), so
+ * that running out of descriptors (EMFILE) or a refused open fails before anything changes, and
+ * after the rename only the directory fsync itself can fail.
  *
  * @internal
  * @module
  */
 import type { Operation } from '../core/effect.js';
-import { errnoCode, isDurableWriteError, type DurableWriteError, type DurableWriteStage } from '../core/errors.js';
+import { errnoCode, isDurableWriteError, type DurableWriteError } from '../core/errors.js';
 import { attempt, quietly, type FailureContext } from '../core/failure.js';
 import { OPEN_DIRECTORY, OPEN_READ, type DirectorySyncPolicy, type FileIo, type FlushMethod, type OpenFile } from '../core/file-io.js';
 
@@ -25,28 +28,65 @@ export interface DirectorySyncOutcome {
  */
 const REFUSALS: ReadonlySet<string> = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EPERM', 'EACCES', 'EISDIR', 'EBADF']);
 
-/** Opens `path`, flushes it with `method`, closes it (close checked). */
-function* flushPath(
-  io: FileIo,
-  path: string,
-  flags: number,
-  method: FlushMethod,
-  stage: DurableWriteStage,
-  ctx: FailureContext,
-): Operation<void> {
-  const file: OpenFile = yield* attempt(stage === 'flush-directory' ? 'flush-directory' : 'open', io.open(path, flags), ctx);
+/** `open(path, O_RDONLY)`, `fsync`/`fdatasync`, `close` (checked). */
+export function* flushFile(io: FileIo, path: string, method: FlushMethod, ctx: FailureContext): Operation<void> {
+  const file: OpenFile = yield* attempt('open', io.open(path, OPEN_READ), ctx, `opening ${path} to flush it`);
   try {
-    yield* attempt(stage, io.flush(file, method), ctx);
+    yield* attempt('flush', io.flush(file, method), ctx);
   } catch (error) {
     yield* quietly(io.close(file));
     throw error;
   }
-  yield* attempt(stage === 'flush-directory' ? 'flush-directory' : 'close', io.close(file), ctx);
+  yield* attempt('close', io.close(file), ctx, `closing ${path} after flushing it`);
 }
 
-/** `open(path, O_RDONLY)`, `fsync`/`fdatasync`, `close`. */
-export function* flushFile(io: FileIo, path: string, method: FlushMethod, ctx: FailureContext): Operation<void> {
-  yield* flushPath(io, path, OPEN_READ, method, 'flush', ctx);
+/** A directory opened to be fsynced later; `file` is undefined when the platform refused it under `'best-effort'`. */
+export interface HeldDirectory {
+  readonly path: string;
+  readonly file: OpenFile | undefined;
+  /** The refusal, under `'best-effort'`. */
+  readonly refused: DurableWriteError | undefined;
+}
+
+/** Whether `error` is a refusal that `policy` tolerates. */
+function tolerated(error: unknown, policy: DirectorySyncPolicy): error is DurableWriteError {
+  const code = errnoCode(error);
+  return policy === 'best-effort' && isDurableWriteError(error) && code !== undefined && REFUSALS.has(code);
+}
+
+/** `open(dir, O_RDONLY|O_DIRECTORY)`, held for {@link syncHeldDirectory}; a refusal is tolerated under `'best-effort'`. */
+export function* holdDirectory(io: FileIo, dir: string, policy: DirectorySyncPolicy, ctx: FailureContext): Operation<HeldDirectory> {
+  try {
+    const file = yield* attempt('open', io.open(dir, OPEN_DIRECTORY), ctx, `opening the directory ${dir}`);
+    return { path: dir, file, refused: undefined };
+  } catch (error) {
+    if (tolerated(error, policy)) return { path: dir, file: undefined, refused: error };
+    throw error;
+  }
+}
+
+/** Closes a held directory without flushing it: on a failure path, where nothing was renamed. */
+export function* releaseDirectory(io: FileIo, held: HeldDirectory): Operation<void> {
+  if (held.file !== undefined) yield* quietly(io.close(held.file));
+}
+
+/**
+ * `fsync` of a held directory, then `close`. A failed fsync rejects (stage `flush-directory`)
+ * unless `policy` tolerates it; once it succeeded, the close cannot lose anything and its
+ * failure is ignored.
+ */
+export function* syncHeldDirectory(io: FileIo, held: HeldDirectory, policy: DirectorySyncPolicy, ctx: FailureContext): Operation<DirectorySyncOutcome> {
+  const file = held.file;
+  if (file === undefined) return { synced: false, error: held.refused };
+  try {
+    yield* attempt('flush-directory', io.flush(file, 'fsync'), { ...ctx, tmpPath: undefined });
+  } catch (error) {
+    yield* quietly(io.close(file));
+    if (tolerated(error, policy)) return { synced: false, error };
+    throw error;
+  }
+  yield* quietly(io.close(file));
+  return { synced: true, error: undefined };
 }
 
 /** `open(dir, O_RDONLY|O_DIRECTORY)`, `fsync`, `close`, tolerating a refusal under `'best-effort'`. */
@@ -56,14 +96,6 @@ export function* flushDirectory(
   policy: DirectorySyncPolicy,
   ctx: FailureContext,
 ): Operation<DirectorySyncOutcome> {
-  try {
-    yield* flushPath(io, dir, OPEN_DIRECTORY, 'fsync', 'flush-directory', { ...ctx, path: ctx.path, tmpPath: undefined });
-    return { synced: true, error: undefined };
-  } catch (error) {
-    const code = errnoCode(error);
-    if (policy === 'best-effort' && isDurableWriteError(error) && code !== undefined && REFUSALS.has(code)) {
-      return { synced: false, error };
-    }
-    throw error;
-  }
+  const held = yield* holdDirectory(io, dir, policy, { ...ctx, tmpPath: undefined });
+  return yield* syncHeldDirectory(io, held, policy, ctx);
 }

@@ -10,7 +10,7 @@ import type { DurableWriteError } from '../core/errors.js';
 import { attempt, throwIfAborted, type FailureContext } from '../core/failure.js';
 import { fileIo, type DirectorySyncPolicy, type FileIo, type FlushMethod } from '../core/file-io.js';
 import type { DurableFileSystem } from '../core/file-system.js';
-import { flushDirectory, flushFile } from './flush.js';
+import { flushFile, holdDirectory, releaseDirectory, syncHeldDirectory, type HeldDirectory } from './flush.js';
 
 /** Options of {@link renameDurable}. */
 export interface RenameDurableOptions {
@@ -64,19 +64,32 @@ function planRename(from: unknown, to: unknown, options: unknown, mode: CallMode
   };
 }
 
-/** Flush the source, rename, flush the target's directory and, when it differs, the source's. */
+/**
+ * Flush the source; open the target's directory and, when it differs, the source's (so that
+ * running out of descriptors fails before anything changes); rename; fsync the directories.
+ */
 function* renameOperation(plan: RenamePlan): Operation<RenameDurableResult> {
   const { io, from, to, signal, operation } = plan;
   const ctx: FailureContext = { operation, path: to };
   throwIfAborted(signal, 'flush', ctx);
   yield* flushFile(io, from, plan.flush, { operation, path: from });
-  throwIfAborted(signal, 'rename', ctx);
-  yield* attempt('rename', io.rename(from, to), ctx);
-  const refused: DurableWriteError[] = [];
   const targetDir = nodePath.dirname(to);
   const sourceDir = nodePath.dirname(from);
-  for (const dir of targetDir === sourceDir ? [targetDir] : [targetDir, sourceDir]) {
-    const outcome = yield* flushDirectory(io, dir, plan.directorySync, ctx);
+  const held: HeldDirectory[] = [];
+  try {
+    for (const dir of targetDir === sourceDir ? [targetDir] : [targetDir, sourceDir]) {
+      held.push(yield* holdDirectory(io, dir, plan.directorySync, ctx));
+    }
+    throwIfAborted(signal, 'rename', ctx);
+    yield* attempt('rename', io.rename(from, to), ctx, `renaming ${from} to ${to}`);
+  } catch (error) {
+    for (const dir of held) yield* releaseDirectory(io, dir);
+    throw error;
+  }
+  const renamed: FailureContext = { ...ctx, renamed: true };
+  const refused: DurableWriteError[] = [];
+  for (const dir of held) {
+    const outcome = yield* syncHeldDirectory(io, dir, plan.directorySync, renamed);
     if (outcome.error !== undefined) refused.push(outcome.error);
   }
   return { directorySynced: refused.length === 0, directorySyncErrors: refused };
@@ -86,8 +99,10 @@ function* renameOperation(plan: RenamePlan): Operation<RenameDurableResult> {
  * Renames `from` to `to` durably, as PostgreSQL's `durable_rename` does.
  *
  * Syscalls, in order: `open(from, O_RDONLY)`, `fsync`, `close` (so the data is on disk before
- * its new name can be); `rename(from, to)`; `open(dirname(to), O_RDONLY|O_DIRECTORY)`, `fsync`,
- * `close`; and the same for `dirname(from)` when it differs.
+ * its new name can be); `open(dirname(to), O_RDONLY|O_DIRECTORY)` and, when it differs,
+ * `open(dirname(from), ...)` (held, so that running out of descriptors fails before anything
+ * changes); `rename(from, to)`; `fsync` and `close` of each directory. Paths are resolved by the
+ * kernel: `..` after a symlinked directory leads where `open(2)` would go.
  *
  * Guarantees: on resolve, `to` names the file's complete data on stable storage and, when the
  * directories differ, `from` is durably gone. rename(2) is atomic: a reader sees the old `to` or

@@ -29,15 +29,15 @@ import {
   type CallMode,
 } from '../core/arguments.js';
 import { perform, runAsync, runSync, type EffectObserver, type Operation } from '../core/effect.js';
-import { DurableWriteError, errnoCode } from '../core/errors.js';
+import { AbortError, DurableWriteError, errnoCode } from '../core/errors.js';
 import { attempt, quietly, throwIfAborted, wrapError, type FailureContext } from '../core/failure.js';
 import { CREATE_EXCLUSIVE, fileIo, type DirectorySyncPolicy, type FileIo, type FlushMethod, type OpenFile } from '../core/file-io.js';
 import type { DurableFileSystem } from '../core/file-system.js';
 import { createDirectories, NONE_CREATED } from './create-parents.js';
-import { chunkSource, isWholeData, isWriteDurableData, type ChunkSource, type WriteDurableData } from './data-source.js';
-import { flushDirectory } from './flush.js';
-import { enqueue } from './path-queue.js';
-import { resolveTarget } from './resolve-target.js';
+import { chunkSource, dataProblem, discardData, isWholeData, type ChunkSource, type WriteDurableData } from './data-source.js';
+import { holdDirectory, releaseDirectory, syncHeldDirectory } from './flush.js';
+import { admitInOrder, enqueue, hasPendingWrite, recordSyncWrite } from './path-queue.js';
+import { resolveTarget, type ResolvedTarget } from './resolve-target.js';
 import { tempPathFor } from './temp-name.js';
 import { currentUmask } from './umask.js';
 
@@ -183,77 +183,123 @@ function* createTemp(io: FileIo, target: string, ctx: FailureContext): Operation
   }
 }
 
-/** Writes every byte of `source`, looping over short writes. Returns the byte count. */
-function* writeSource(io: FileIo, file: OpenFile, source: ChunkSource, plan: WritePlan, ctx: FailureContext): Operation<number> {
-  let total = 0;
-  for (;;) {
+/**
+ * The next batch of the caller's data. An abort while the read is pending is an `AbortError`; a
+ * chunk of a wrong type is the `TypeError` the docs promise while nothing has been written
+ * (`beforeDisk`), and a `write`-stage error naming the chunk once the temp file exists.
+ */
+function* readData(source: ChunkSource, plan: WritePlan, ctx: FailureContext, beforeDisk: boolean): Operation<Uint8Array | undefined> {
+  throwIfAborted(plan.signal, 'write', ctx);
+  try {
+    return yield* perform(source.next());
+  } catch (error) {
     throwIfAborted(plan.signal, 'write', ctx);
-    const chunk = yield* attempt('write', source.next(), ctx);
-    if (chunk === undefined) return total;
-    for (let offset = 0; offset < chunk.byteLength; ) {
-      const written = yield* attempt('write', io.write(file, chunk, offset, chunk.byteLength - offset), ctx);
-      if (!Number.isInteger(written) || written <= 0) {
-        throw wrapError('write', Object.assign(new Error(`write made no progress (returned ${written})`), { code: 'EIO' }), ctx);
-      }
-      offset += written;
-    }
-    total += chunk.byteLength;
+    if (beforeDisk && error instanceof TypeError) throw error;
+    throw wrapError('write', error, ctx, 'reading the data to write');
   }
 }
 
-/** The whole write, in the order that makes it atomic and durable. */
-function* writeDurableOperation(plan: WritePlan, source: ChunkSource, operation: string): Operation<WriteDurableResult> {
+/** Writes `bytes` whole, looping over short writes. */
+function* writeBytes(io: FileIo, file: OpenFile, bytes: Uint8Array, ctx: FailureContext): Operation<void> {
+  for (let offset = 0; offset < bytes.byteLength; ) {
+    const written = yield* attempt('write', io.write(file, bytes, offset, bytes.byteLength - offset), ctx);
+    if (!Number.isInteger(written) || written <= 0) {
+      throw wrapError('write', Object.assign(new Error(`write made no progress (returned ${written})`), { code: 'EIO' }), ctx);
+    }
+    offset += written;
+  }
+}
+
+/** Writes `first`, then every further batch of `source`. Returns the byte count. */
+function* writeSource(io: FileIo, file: OpenFile, first: Uint8Array | undefined, source: ChunkSource, plan: WritePlan, ctx: FailureContext): Operation<number> {
+  let total = 0;
+  for (let chunk = first; chunk !== undefined; chunk = yield* readData(source, plan, ctx, false)) {
+    yield* writeBytes(io, file, chunk, ctx);
+    total += chunk.byteLength;
+  }
+  return total;
+}
+
+/** Refuses a target that is neither a regular file nor absent. */
+function checkReplaceable(resolved: ResolvedTarget, operation: string, target: string): void {
+  if (resolved.stats === undefined || resolved.stats.isFile()) return;
+  // Replacing a device, FIFO or socket with a regular file (think /dev/null as root) is never
+  // what a caller meant; fs.writeFile would have written into it instead.
+  const isDirectory = resolved.stats.isDirectory();
+  throw new DurableWriteError(
+    `${operation}: ${resolved.path} is ${isDirectory ? 'a directory' : 'not a regular file (a device, FIFO or socket)'}; the target must be a regular file or not exist`,
+    { code: isDirectory ? 'EISDIR' : 'EINVAL', stage: 'validate', path: target },
+  );
+}
+
+/** The file `plan.target` names, as the kernel resolves it. */
+function* resolveOperation(plan: WritePlan, ctx: FailureContext): Operation<ResolvedTarget> {
+  throwIfAborted(plan.signal, 'validate', ctx);
+  const resolved = yield* resolveTarget(fileIo(plan.fs), plan.target, ctx);
+  checkReplaceable(resolved, ctx.operation, plan.target);
+  return resolved;
+}
+
+/**
+ * The whole write, in the order that makes it atomic and durable and lets every failure but the
+ * directory fsync happen before anything changes: first data, parents, directory held open,
+ * temp file, data, owner, mode, flush, close, rename; then the directory fsync.
+ * `resolved` is the target as resolved at admission; `undefined` to resolve it again here (after
+ * waiting for earlier writes, which may have changed its mode or owner).
+ */
+function* writeDurableOperation(
+  plan: WritePlan,
+  resolvedEarlier: ResolvedTarget | undefined,
+  source: ChunkSource,
+  ctx: FailureContext,
+): Operation<WriteDurableResult> {
   const io = fileIo(plan.fs);
-  const ctx: FailureContext = { operation, path: plan.target };
   try {
     throwIfAborted(plan.signal, 'validate', ctx);
-    const resolved = yield* resolveTarget(io, plan.target, ctx);
-    if (resolved.stats !== undefined && !resolved.stats.isFile()) {
-      // Replacing a device, FIFO or socket with a regular file (think /dev/null as root) is never
-      // what a caller meant; fs.writeFile would have written into it instead.
-      const isDirectory = resolved.stats.isDirectory();
-      throw new DurableWriteError(
-        `${operation}: ${resolved.path} is ${isDirectory ? 'a directory' : 'not a regular file (a device, FIFO or socket)'}; the target must be a regular file or not exist`,
-        { code: isDirectory ? 'EISDIR' : 'EINVAL', stage: 'validate', path: plan.target },
-      );
-    }
+    const resolved = resolvedEarlier ?? (yield* resolveOperation(plan, ctx));
+    const first = yield* readData(source, plan, ctx, true);
     const directory = nodePath.dirname(resolved.path);
     const parents =
-      plan.createParents && resolved.stats === undefined
-        ? yield* createDirectories(io, directory, plan.directorySync, ctx)
-        : NONE_CREATED;
+      plan.createParents && !resolved.directoryExists ? yield* createDirectories(io, directory, plan.directorySync, ctx) : NONE_CREATED;
     const finalMode = plan.mode ?? (resolved.stats === undefined ? 0o666 & ~currentUmask() : resolved.stats.mode & 0o7777);
     throwIfAborted(plan.signal, 'open', ctx);
-
-    const temp = yield* createTemp(io, resolved.path, ctx);
-    ctx.tmpPath = temp.tmpPath;
-    let open: OpenFile | undefined = temp.file;
+    const held = yield* holdDirectory(io, directory, plan.directorySync, ctx);
     let bytesWritten: number;
     try {
-      bytesWritten = yield* writeSource(io, temp.file, source, plan, ctx);
-      const owner = resolved.stats;
-      if (owner !== undefined && (owner.uid !== process.geteuid?.() || owner.gid !== process.getegid?.())) {
-        try {
-          yield* perform(io.chown(temp.file, owner.uid, owner.gid));
-        } catch (error) {
-          if (!CHOWN_REFUSALS.has(errnoCode(error) ?? '')) throw wrapError('chown', error, ctx);
+      const temp = yield* createTemp(io, resolved.path, ctx);
+      ctx.tmpPath = temp.tmpPath;
+      let open: OpenFile | undefined = temp.file;
+      try {
+        bytesWritten = yield* writeSource(io, temp.file, first, source, plan, ctx);
+        const owner = resolved.stats;
+        if (owner !== undefined && (owner.uid !== process.geteuid?.() || owner.gid !== process.getegid?.())) {
+          try {
+            yield* perform(io.chown(temp.file, owner.uid, owner.gid));
+          } catch (error) {
+            if (!CHOWN_REFUSALS.has(errnoCode(error) ?? '')) throw wrapError('chown', error, ctx);
+          }
         }
+        yield* attempt('chmod', io.chmod(temp.file, finalMode), ctx);
+        throwIfAborted(plan.signal, 'flush', ctx);
+        // One fsync, never retried: after a failure Linux has already dropped the error and the data.
+        yield* attempt('flush', io.flush(temp.file, plan.flush), ctx);
+        open = undefined;
+        yield* attempt('close', io.close(temp.file), ctx);
+        throwIfAborted(plan.signal, 'rename', ctx);
+        yield* attempt('rename', io.rename(temp.tmpPath, resolved.path), ctx);
+      } catch (error) {
+        if (open !== undefined) yield* quietly(io.close(open));
+        yield* quietly(io.unlink(temp.tmpPath));
+        throw error;
       }
-      yield* attempt('chmod', io.chmod(temp.file, finalMode), ctx);
-      throwIfAborted(plan.signal, 'flush', ctx);
-      // One fsync, never retried: after a failure Linux has already dropped the error and the data.
-      yield* attempt('flush', io.flush(temp.file, plan.flush), ctx);
-      open = undefined;
-      yield* attempt('close', io.close(temp.file), ctx);
-      throwIfAborted(plan.signal, 'rename', ctx);
-      yield* attempt('rename', io.rename(temp.tmpPath, resolved.path), ctx);
     } catch (error) {
-      if (open !== undefined) yield* quietly(io.close(open));
-      yield* quietly(io.unlink(temp.tmpPath));
+      yield* releaseDirectory(io, held);
       throw error;
     }
     ctx.tmpPath = undefined;
-    const outcome = yield* flushDirectory(io, directory, plan.directorySync, ctx);
+    ctx.renamed = true;
+    // From here on the new content is in place: only the directory fsync can fail.
+    const outcome = yield* syncHeldDirectory(io, held, plan.directorySync, ctx);
     const refused = outcome.error === undefined ? parents.refused : [...parents.refused, outcome.error];
     return {
       path: resolved.path,
@@ -309,16 +355,39 @@ export function writeDurable(
   let plan: WritePlan;
   try {
     plan = planWrite(path, options, 'async', operation);
-    if (!isWriteDurableData(data)) throw invalidData(data, operation);
+    const problem = dataProblem(data, ACCEPTED_DATA, operation);
+    if (problem !== undefined) throw problem;
   } catch (error) {
+    discardData(data);
     return Promise.reject(error);
   }
-  return enqueue(plan.target, () => runAsync(writeDurableOperation(plan, chunkSource(data, plan.encoding), operation), plan.observe));
+  const ctx: FailureContext = { operation, path: plan.target };
+  const source = chunkSource(data, plan.encoding, plan.signal, operation);
+  const resolution = runAsync(resolveOperation(plan, ctx), plan.observe);
+  const written = admitInOrder(resolution, (resolved) => resolved.path, plan.signal).then(({ resolved, superseded }) => {
+    if (superseded) throw supersededError(resolved.path, ctx);
+    return enqueue(
+      resolved.path,
+      (waited) => runAsync(writeDurableOperation(plan, waited ? undefined : resolved, source, ctx), plan.observe),
+      plan.signal,
+    );
+  });
+  return written.catch(async (error: unknown) => {
+    // Whatever failed before the operation ran (admission, an abort while queued) still owns the source.
+    await runAsync(quietly(source.cancel()));
+    throw plan.signal?.aborted === true && error === plan.signal.reason
+      ? new AbortError({ stage: 'validate', path: plan.target, cause: error })
+      : error;
+  });
 }
 
 /**
  * The synchronous {@link writeDurable}: the same syscalls in the same order, the same
  * guarantees, blocking the thread. `data` is a string or an `ArrayBufferView`.
+ *
+ * It cannot wait for an async `writeDurable` to the same file: while one is queued or running,
+ * it throws a `DurableWriteError` with `code` `EBUSY` (stage `validate`) and writes nothing, so
+ * that the last call's data always wins.
  *
  * @example
  * ```ts
@@ -333,14 +402,30 @@ export function writeDurableSync(
 ): WriteDurableResult {
   const operation = 'writeDurableSync';
   const plan = planWrite(path, options, 'sync', operation);
-  if (!isWholeData(data)) throw invalidData(data, operation);
-  return runSync(writeDurableOperation(plan, chunkSource(data, plan.encoding), operation), plan.observe);
+  if (!isWholeData(data)) throw invalidArgType(`${operation}: data must be ${ACCEPTED_WHOLE_DATA}; received ${describeValue(data)}`);
+  const ctx: FailureContext = { operation, path: plan.target };
+  const resolved = runSync(resolveOperation(plan, ctx), plan.observe);
+  if (hasPendingWrite(resolved.path)) {
+    throw new DurableWriteError(
+      `${operation}: an async writeDurable to ${resolved.path} is still queued or running; a synchronous write cannot wait for it, ` +
+        'and writing now would let the earlier call overwrite this one: await the async write first',
+      { code: 'EBUSY', stage: 'validate', path: plan.target },
+    );
+  }
+  const result = runSync(writeDurableOperation(plan, resolved, chunkSource(data, plan.encoding, undefined, operation), ctx), plan.observe);
+  recordSyncWrite(resolved.path);
+  return result;
 }
 
-function invalidData(data: unknown, operation: string): TypeError {
-  const accepted =
-    operation === 'writeDurableSync'
-      ? 'a string, Buffer, TypedArray or DataView'
-      : 'a string, Buffer, TypedArray, DataView, an (async) iterable of them, or a Readable';
-  return invalidArgType(`${operation}: data must be ${accepted}; received ${describeValue(data)}`);
+/** What `writeDurable` accepts as data, for messages. */
+const ACCEPTED_DATA = 'a string, Buffer, TypedArray, DataView, an (async) iterable of them, or a Readable';
+/** What `writeDurableSync` accepts as data, for messages. */
+const ACCEPTED_WHOLE_DATA = 'a string, Buffer, TypedArray or DataView';
+
+/** An async call that gives way to a later `writeDurableSync` of the same file. */
+function supersededError(path: string, ctx: FailureContext): DurableWriteError {
+  return new DurableWriteError(
+    `${ctx.operation}: a writeDurableSync call made after this one already replaced ${path}; this older write was not made, so that the last call's data wins`,
+    { code: 'EBUSY', stage: 'validate', path: ctx.path },
+  );
 }

@@ -131,7 +131,7 @@ describe('sim.fs: node:fs/promises surface', () => {
   });
 
   it('paths: URLs, Buffers and relative paths (against cwd)', async () => {
-    const sim = createCrashSimulator({ cwd: '/srv', directories: ['/srv'] });
+    const sim = createCrashSimulator({ cwd: '/srv', directories: ['/srv/x'] });
     await sim.fs.writeFile('state.json', '1');
     expect(await sim.fs.readFile(pathToFileURL('/srv/state.json'), 'utf8')).toBe('1');
     expect(await sim.fs.readFile(Buffer.from('/srv/./x/../state.json'), 'utf8')).toBe('1');

@@ -14,11 +14,11 @@ import { writeDurable, writeDurableSync } from '../../src/write/write-durable.js
 const text = (bytes: Buffer | undefined): string | undefined => bytes?.toString('utf8');
 
 describe('writeDurable on the crash simulator', () => {
-  it('makes the calls in the durable order: temp file, write, fsync, close, rename, directory fsync', async () => {
+  it('makes the calls in the durable order: directory held open, temp file, write, fsync, close, rename, directory fsync', async () => {
     const sim = createCrashSimulator({ directories: ['/data'] });
     await writeDurable('/data/state.json', '{"v":1}', { fs: sim.fs });
     const calls = sim.trace().map((e) => `${e.syscall} ${e.path === '/data' ? 'dir' : e.path === '/data/state.json' ? 'target' : 'tmp'}`);
-    const order = ['open tmp', 'write tmp', 'fsync tmp', 'close tmp', 'rename tmp', 'open dir', 'fsync dir', 'close dir'];
+    const order = ['open dir', 'open tmp', 'write tmp', 'fsync tmp', 'close tmp', 'rename tmp', 'fsync dir', 'close dir'];
     const positions = order.map((call) => calls.indexOf(call));
     expect(positions.every((p) => p >= 0), calls.join(', ')).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);

@@ -8,7 +8,7 @@ import { nodeFileSystem, type DurableFileHandle, type DurableFileSystem } from '
 /** A primitive, by the name the fs seam gives it in async form. */
 export type Operation =
   | 'open' | 'write' | 'sync' | 'datasync' | 'chmod' | 'chown' | 'close'
-  | 'rename' | 'unlink' | 'mkdir' | 'stat' | 'lstat' | 'readlink';
+  | 'rename' | 'unlink' | 'mkdir' | 'stat' | 'lstat' | 'readlink' | 'realpath';
 
 export interface RecordedCall {
   readonly op: Operation;
@@ -75,6 +75,7 @@ export function faultyFileSystem(options: FaultyOptions = {}): FaultyFileSystem 
     stat: async (p) => { check('stat', p); return real.stat(p); },
     lstat: async (p) => { check('lstat', p); return real.lstat(p); },
     readlink: async (p) => { check('readlink', p); return real.readlink(p); },
+    realpath: async (p) => { check('realpath', p); return real.realpath(p); },
 
     openSync: (path, flags, mode) => {
       check('open', path);
@@ -105,6 +106,7 @@ export function faultyFileSystem(options: FaultyOptions = {}): FaultyFileSystem 
     statSync: (p) => { check('stat', p); return real.statSync(p); },
     lstatSync: (p) => { check('lstat', p); return real.lstatSync(p); },
     readlinkSync: (p) => { check('readlink', p); return real.readlinkSync(p); },
+    realpathSync: (p) => { check('realpath', p); return real.realpathSync(p); },
   };
   return { fs, calls };
 }

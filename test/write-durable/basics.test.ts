@@ -181,7 +181,7 @@ describe.each(writeModes)('$name', ({ write }) => {
     const dir = tempDir();
     const steps: string[] = [];
     await write(join(dir, 'f'), 'data', { onStep: (e) => steps.push(e.step) });
-    expect(steps).toEqual(['lstat', 'open', 'write', 'fchmod', 'fsync', 'close', 'rename', 'open', 'fsync', 'close']);
+    expect(steps).toEqual(['realpath', 'lstat', 'open', 'open', 'write', 'fchmod', 'fsync', 'close', 'rename', 'fsync', 'close']);
   });
 });
 
@@ -238,10 +238,16 @@ describe('writeDurable with streamed data', () => {
     expect(leftoverTemps(dir)).toEqual([]);
   });
 
-  it('rejects a chunk of the wrong type mid-stream and keeps the target', async () => {
+  it('rejects a chunk of the wrong type mid-stream, naming the chunk, and keeps the target', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 't'), 'previous');
-    await expect(writeDurable(join(dir, 't'), ['ok', 42 as unknown as string])).rejects.toMatchObject({ stage: 'write' });
+    const chunks = (function* () {
+      yield Buffer.alloc(70_000, 1); // a whole first batch: the bad chunk arrives once the temp file exists
+      yield 42 as unknown as string;
+    })();
+    const error: unknown = await writeDurable(join(dir, 't'), chunks).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'DurableWriteError', stage: 'write' });
+    expect((error as Error).message).toMatch(/chunk 1 of the data \(after 70000 bytes\) is number 42/);
     expect(readFileSync(join(dir, 't'), 'utf8')).toBe('previous');
     expect(leftoverTemps(dir)).toEqual([]);
   });

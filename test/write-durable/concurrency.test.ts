@@ -28,7 +28,13 @@ describe('concurrent writeDurable calls on one path in one process', () => {
     const dir = tempDir();
     const target = join(dir, 'f');
     const first = writeDurable(target, 'one');
-    const bad = writeDurable(target, ['ok', 5 as unknown as string]);
+    const bad = writeDurable(
+      target,
+      (function* () {
+        yield Buffer.alloc(70_000, 1);
+        yield 5 as unknown as string;
+      })(),
+    );
     const last = writeDurable(target, 'three');
     await expect(first).resolves.toMatchObject({ bytesWritten: 3 });
     await expect(bad).rejects.toMatchObject({ stage: 'write' });

@@ -13,7 +13,7 @@ const renames = [
 ];
 
 describe.each(renames)('$name', ({ rename }) => {
-  it('fsyncs the source, renames, then fsyncs the target directory and the source directory', async () => {
+  it('fsyncs the source, opens both directories, renames, then fsyncs the target directory and the source directory', async () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'in'));
     mkdirSync(join(dir, 'out'));
@@ -26,10 +26,10 @@ describe.each(renames)('$name', ({ rename }) => {
     expect(calls.filter((c) => c.op !== 'close')).toEqual([
       { op: 'open', path: join(dir, 'in', 'f') },
       { op: 'sync', path: join(dir, 'in', 'f') },
-      { op: 'rename', path: join(dir, 'in', 'f') },
       { op: 'open', path: join(dir, 'out') },
-      { op: 'sync', path: join(dir, 'out') },
       { op: 'open', path: join(dir, 'in') },
+      { op: 'rename', path: join(dir, 'in', 'f') },
+      { op: 'sync', path: join(dir, 'out') },
       { op: 'sync', path: join(dir, 'in') },
     ]);
   });

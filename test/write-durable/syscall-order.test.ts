@@ -34,13 +34,14 @@ function callsIn(trace: readonly Syscall[], dir: string): string[] {
 }
 
 const DURABLE_ORDER = [
+  // The directory is opened first and held, so that running out of descriptors fails before anything changes.
+  'open(dir, O_DIRECTORY|O_RDONLY)',
   'open(tmp, O_CREAT|O_EXCL|O_WRONLY)',
   'write',
   'fchmod',
   'fsync',
   'close',
   'rename(tmp, target)',
-  'open(dir, O_DIRECTORY|O_RDONLY)',
   'fsync',
   'close',
 ];
@@ -49,14 +50,14 @@ describe.skipIf(lacking !== undefined)(`syscall order under strace${lacking === 
   it.each([
     ['writeDurable', `require(process.argv[1]).writeDurable(process.argv[2], 'payload').catch(e => { console.error(e); process.exit(1); })`],
     ['writeDurableSync', `require(process.argv[1]).writeDurableSync(process.argv[2], 'payload')`],
-  ])('%s: open(tmp, O_CREAT|O_EXCL) → write → fsync(tmp) → close → rename → open(dir) → fsync(dir)', (_name, script) => {
+  ])('%s: open(dir) → open(tmp, O_CREAT|O_EXCL) → write → fsync(tmp) → close → rename → fsync(dir)', (_name, script) => {
     requireBuild();
     const dir = tempDir();
     const steps = callsIn(traceNode(script, [distCjs, join(dir, 'target')]), dir);
     expect(steps).toEqual(DURABLE_ORDER);
   });
 
-  it('renameDurable: fsync(source) → rename → fsync(target dir) → fsync(source dir)', () => {
+  it('renameDurable: fsync(source) → open both directories → rename → fsync(target dir) → fsync(source dir)', () => {
     requireBuild();
     const dir = tempDir();
     const script = `
@@ -69,7 +70,7 @@ describe.skipIf(lacking !== undefined)(`syscall order under strace${lacking === 
     const names = trace
       .filter((c) => /^(openat|fsync|rename\w*)$/.test(c.name) && (c.name === 'fsync' || c.args.includes(`"${dir}/`)))
       .map((c) => (c.name === 'fsync' ? 'fsync' : `${c.name.replace(/at2?$/, '')}(${/"([^"]+)"/.exec(c.args)?.[1]?.slice(dir.length + 1)})`));
-    expect(names.slice(-7)).toEqual(['open(in/file)', 'fsync', 'rename(in/file)', 'open(out)', 'fsync', 'open(in)', 'fsync']);
+    expect(names.slice(-7)).toEqual(['open(in/file)', 'fsync', 'open(out)', 'open(in)', 'rename(in/file)', 'fsync', 'fsync']);
   });
 
   it('twin: fs.writeFile makes none of it (open with O_TRUNC on the target, write, close: no fsync, no rename)', () => {

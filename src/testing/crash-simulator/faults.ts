@@ -30,6 +30,7 @@ export type FaultOperation =
   | 'rmdir'
   | 'readdir'
   | 'readlink'
+  | 'realpath'
   | 'symlink'
   | 'sync'
   | 'syncfs';

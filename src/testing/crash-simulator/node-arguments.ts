@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isBytesLike, toBytes } from '../../core/bytes.js';
 import { fsError } from './fs-error.js';
@@ -17,7 +16,11 @@ export type PathLike = string | URL | Buffer;
 /** What `writeFile`/`appendFile`/`write` accept as data in the simulator. */
 export type WritableData = string | ArrayBufferView;
 
-/** The absolute, normalized path `path` names, relative to `cwd`. Throws ENOENT for `''`. */
+/**
+ * The absolute path `path` names, relative to `cwd`, with empty and `.` components dropped but
+ * every `..` kept for the path walk to resolve (after a symlinked directory, `..` is not where a
+ * lexical normalisation would put it). Throws ENOENT for `''`.
+ */
 export function toAbsolutePath(path: PathLike, cwd: string, syscall: string): string {
   let text: string;
   if (typeof path === 'string') text = path;
@@ -26,7 +29,8 @@ export function toAbsolutePath(path: PathLike, cwd: string, syscall: string): st
   else throw new TypeError(`The "path" argument must be of type string or an instance of Buffer or URL`);
   if (text === '') throw fsError('ENOENT', syscall, text);
   if (text.includes('\0')) throw new TypeError('The "path" argument must not contain null bytes');
-  return posix.resolve(cwd, text);
+  const absolute = text.startsWith('/') ? text : `${cwd}/${text}`;
+  return `/${absolute.split('/').filter((part) => part !== '' && part !== '.').join('/')}`;
 }
 
 /**

@@ -69,6 +69,7 @@ export interface SimulatedFileSystem extends DurableFileSystem {
   stat(path: PathLike): Promise<SimulatedStats>;
   lstat(path: PathLike): Promise<SimulatedStats>;
   readlink(path: PathLike): Promise<string>;
+  realpath(path: PathLike): Promise<string>;
   symlink(target: string, path: PathLike): Promise<void>;
   chmod(path: PathLike, mode: number): Promise<void>;
   access(path: PathLike, mode?: number): Promise<void>;
@@ -100,6 +101,7 @@ export interface SimulatedFileSystem extends DurableFileSystem {
   statSync(path: PathLike): SimulatedStats;
   lstatSync(path: PathLike): SimulatedStats;
   readlinkSync(path: PathLike): string;
+  realpathSync(path: PathLike): string;
   symlinkSync(target: string, path: PathLike): void;
   readdirSync(path: PathLike): string[];
   existsSync(path: PathLike): boolean;
@@ -244,6 +246,7 @@ export function createSimulatedFileSystem(kernel: SimulatedKernel, cwd: string):
     stat: async (path: PathLike) => kernel.stat(abs(path, 'stat')),
     lstat: async (path: PathLike) => kernel.lstat(abs(path, 'lstat')),
     readlink: async (path: PathLike) => kernel.readlink(abs(path, 'readlink')),
+    realpath: async (path: PathLike) => kernel.realpath(abs(path, 'realpath')),
     symlink: async (target: string, path: PathLike) => kernel.symlink(target, abs(path, 'symlink')),
     chmod: async (path: PathLike, mode: number) => kernel.chmod(abs(path, 'chmod'), mode),
     access: async (path: PathLike) => kernel.access(abs(path, 'access')),
@@ -274,6 +277,7 @@ export function createSimulatedFileSystem(kernel: SimulatedKernel, cwd: string):
     statSync: (path: PathLike) => kernel.stat(abs(path, 'stat')),
     lstatSync: (path: PathLike) => kernel.lstat(abs(path, 'lstat')),
     readlinkSync: (path: PathLike) => kernel.readlink(abs(path, 'readlink')),
+    realpathSync: (path: PathLike) => kernel.realpath(abs(path, 'realpath')),
     symlinkSync: (target: string, path: PathLike) => kernel.symlink(target, abs(path, 'symlink')),
     readdirSync: (path: PathLike) => kernel.readdir(abs(path, 'scandir')).map((entry) => entry.name),
     existsSync: (path: PathLike) => {

@@ -254,6 +254,14 @@ export class SimulatedKernel {
     this.existing(lookup(this.volatile, path, true, 'access'), 'access', path);
   }
 
+  /** `realpath(3)`: the canonical path of an existing file or directory, every link followed. */
+  realpath(path: string): string {
+    this.check(this.enter('realpath', 'realpath', [path]), 'realpath', path);
+    const found = lookup(this.volatile, path, true, 'realpath');
+    this.existing(found, 'realpath', path);
+    return found.path;
+  }
+
   readlink(path: string): string {
     this.check(this.enter('readlink', 'readlink', [path]), 'readlink', path);
     const node = this.existing(lookup(this.volatile, path, false, 'readlink'), 'readlink', path);

@@ -121,9 +121,12 @@ export interface Lookup {
 const MAX_SYMLINKS = 40;
 
 /**
- * Resolves the absolute, normalized `path` in `state`, following symbolic links in every
- * directory component, and in the final one when `followLast` is set. Throws Node's ENOENT,
- * ENOTDIR or ELOOP (reporting `displayPath` and `syscall`), as the kernel's path walk does.
+ * Resolves the absolute `path` in `state` as the kernel's path walk does: component by
+ * component, following symbolic links in every directory component (and in the final one when
+ * `followLast` is set), and taking `..` from the directory actually reached, so that `..` after a
+ * symlinked directory leads to the parent of the link's target, not of the link. Throws Node's
+ * ENOENT, ENOTDIR or ELOOP (reporting `displayPath` and `syscall`). A path whose last component
+ * is `.` or `..` resolves to that directory with an empty `name`, as the root does.
  */
 export function lookup(
   state: FsState,
@@ -135,31 +138,33 @@ export function lookup(
 ): Lookup {
   if (depth > MAX_SYMLINKS) throw fsError('ELOOP', syscall, displayPath);
   const root = rootOf(state);
-  const parts = path.split('/').filter((part) => part !== '');
-  if (parts.length === 0) return { parent: root, name: '', ino: ROOT_INO, path: '/' };
-  let dir = root;
-  let dirPath = '/';
+  // The directories walked through, root first: `..` pops one.
+  const walked: { dir: DirectoryInode; path: string }[] = [{ dir: root, path: '/' }];
+  const here = (): { dir: DirectoryInode; path: string } => walked[walked.length - 1] ?? { dir: root, path: '/' };
+  const parts = path.split('/').filter((part) => part !== '' && part !== '.');
   for (const [i, name] of parts.entries()) {
+    const last = i === parts.length - 1;
+    if (name === '..') {
+      if (walked.length > 1) walked.pop();
+      if (last) break;
+      continue;
+    }
+    const { dir, path: dirPath } = here();
     const ino = dir.entries.get(name);
     const node = ino === undefined ? undefined : state.inodes.get(ino);
-    if (i === parts.length - 1) {
-      if (node?.kind === 'symlink' && followLast) {
-        return lookup(state, posix.resolve(dirPath, node.target), true, syscall, displayPath, depth + 1);
-      }
-      return { parent: dir, name, ino, path: posix.join(dirPath, name) };
+    if (node?.kind === 'symlink' && (followLast || !last)) {
+      // Splice the link's target in place of the link, unnormalised: the walk resolves its `..`.
+      const start = node.target.startsWith('/') ? node.target : `${dirPath === '/' ? '' : dirPath}/${node.target}`;
+      return lookup(state, [start, ...parts.slice(i + 1)].join('/'), followLast, syscall, displayPath, depth + 1);
     }
+    if (last) return { parent: dir, name, ino, path: posix.join(dirPath, name) };
     if (node === undefined) throw fsError('ENOENT', syscall, displayPath);
-    if (node.kind === 'symlink') {
-      const rest = parts.slice(i + 1);
-      const next = posix.resolve(dirPath, node.target, ...rest);
-      return lookup(state, next, followLast, syscall, displayPath, depth + 1);
-    }
     if (node.kind !== 'directory') throw fsError('ENOTDIR', syscall, displayPath);
-    dir = node;
-    dirPath = posix.join(dirPath, name);
+    walked.push({ dir: node, path: posix.join(dirPath, name) });
   }
-  /* c8 ignore next */
-  throw fsError('ENOENT', syscall, displayPath);
+  const reached = here();
+  const parent = walked[walked.length - 2]?.dir ?? root;
+  return { parent, name: '', ino: reached.dir.ino, path: reached.path };
 }
 
 /** The bytes of the regular file at `path` in `state` (following links), or undefined. */
