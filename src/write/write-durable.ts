@@ -317,19 +317,24 @@ function* writeDurableOperation(
 /**
  * Replaces the file at `path` with `data`, atomically and durably.
  *
- * Syscalls, in order: `lstat` (and `readlink` per symlink hop) on the target; with
- * `createParents`, `stat`/`mkdir` per missing directory and an `fsync` of each new directory's
- * parent; `open(".<name>.<random>.tmp", O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0600)` in the
- * target's directory; `write` until every byte is written; `fchown` (only to keep an existing
- * target's owner); `fchmod`; `fsync` (or `fdatasync`); `close`; `rename(tmp, target)`;
- * `open(dir, O_RDONLY|O_DIRECTORY)`; `fsync(dir)`; `close(dir)`.
+ * Syscalls, in order: `realpath` of the target's directory and `lstat` of the target (and
+ * `readlink` plus `realpath` per symlink hop), so that the file replaced is the one the kernel
+ * would open for `path`, `..` after a symlinked directory included; with `createParents`,
+ * `stat`/`mkdir` per missing directory and an `fsync` of each new directory's parent;
+ * `open(dir, O_RDONLY|O_DIRECTORY)`, held; `open(".<name>.<random>.tmp",
+ * O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0600)` in that directory; `write` until every byte is
+ * written; `fchown` (only to keep an existing target's owner); `fchmod`; `fsync` (or
+ * `fdatasync`); `close`; `rename(tmp, target)`; `fsync(dir)`; `close(dir)`.
  *
  * Guarantees: when the promise resolves, the new content and its name are on stable storage (as
  * far as the device honours flushes); at every moment before, the target holds its previous
- * content, whole. On rejection before the rename, the target is untouched and the temporary
- * file removed. A symlink at the target is followed (the link stays). Calls on the same path in
- * one process run in call order, and each promise resolves once its own data is durable. A
- * failed fsync is never retried: the promise rejects with a {@link FlushError}.
+ * content, whole. On rejection before the rename, the target is untouched, the temporary file
+ * removed and a stream given as `data` destroyed. After the rename only the directory fsync can
+ * fail (stage `flush-directory`): the new content is then in place, its name maybe not durable.
+ * A symlink at the target is followed (the link stays). Calls replacing the same file in one
+ * process (through any symlink or `..`) run in call order, and each promise resolves once its
+ * own data is durable. An abort settles the call at once, even while a read of `data` is
+ * pending. A failed fsync is never retried: the promise rejects with a {@link FlushError}.
  *
  * @param path - the file to replace (`string` or `file:` URL).
  * @param data - a string, a Buffer or any `ArrayBufferView`, an iterable or async iterable of
