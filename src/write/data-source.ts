@@ -13,6 +13,7 @@
  * @internal
  * @module
  */
+import { untilAborted } from '../core/abort.js';
 import { describeValue, invalidArgType } from '../core/arguments.js';
 import { isBytesLike, toBytes } from '../core/bytes.js';
 import type { Effect } from '../core/effect.js';
@@ -79,32 +80,6 @@ export function dataProblem(data: unknown, accepted: string, operation: string):
 /** Destroys `data` when it is a stream: for a call that fails before it made a source of it. */
 export function discardData(data: unknown): void {
   if (isStream(data)) data.destroy();
-}
-
-/** An error, or a rejection at the moment `signal` fires (the signal's reason), whichever comes first. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined, onAbort: () => void): Promise<T> {
-  if (signal === undefined) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const abort = (): void => {
-      onAbort();
-      reject(signal.reason);
-    };
-    if (signal.aborted) {
-      abort();
-      return;
-    }
-    signal.addEventListener('abort', abort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', abort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', abort);
-        reject(error);
-      },
-    );
-  });
 }
 
 function wholeSource(bytes: Uint8Array): ChunkSource {
@@ -180,7 +155,7 @@ function iteratorSource(
     throw invalidArgType(`${operation}: data must be a string, Buffer or Uint8Array`);
   };
   return {
-    next: () => ({ step: undefined, sync: syncOnly, async: () => raceAbort(batch(), signal, () => void cancel()) }),
+    next: () => ({ step: undefined, sync: syncOnly, async: () => untilAborted(batch(), signal, () => void cancel()) }),
     cancel: () => ({ step: undefined, sync: () => undefined, async: cancel }),
   };
 }

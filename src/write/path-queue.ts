@@ -19,6 +19,7 @@
  * @internal
  * @module
  */
+import { untilAborted } from '../core/abort.js';
 
 /** The tail of each file's queue: settles when the last write queued for that file has. */
 const tails = new Map<string, Promise<void>>();
@@ -30,27 +31,6 @@ let calls = 0;
 let resolving = 0;
 /** While some async call is resolving: the sequence number of the last sync write to each file. */
 const syncWrites = new Map<string, number>();
-
-/** Rejects with the signal's reason the moment it fires; otherwise settles as `promise` does. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    const settle = (): void => signal.removeEventListener('abort', onAbort);
-    promise.then(
-      (value) => {
-        settle();
-        resolve(value);
-      },
-      (error: unknown) => {
-        settle();
-        reject(error);
-      },
-    );
-  });
-}
 
 /** An admitted call. */
 export interface Admission<R> {
