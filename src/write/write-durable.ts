@@ -36,6 +36,7 @@ import type { DurableFileSystem } from '../core/file-system.js';
 import { createDirectories, NONE_CREATED } from './create-parents.js';
 import { chunkSource, dataProblem, discardData, isWholeData, type ChunkSource, type WriteDurableData } from './data-source.js';
 import { holdDirectory, releaseDirectory, syncHeldDirectory } from './flush.js';
+import { holdTemp, releaseTemp } from './held-temps.js';
 import { admitInOrder, enqueue, hasPendingWrite, recordSyncWrite } from './path-queue.js';
 import { resolveTarget, type ResolvedTarget } from './resolve-target.js';
 import { tempPathFor } from './temp-name.js';
@@ -176,6 +177,7 @@ function* createTemp(io: FileIo, target: string, ctx: FailureContext): Operation
     const tmpPath = tempPathFor(target);
     try {
       const file = yield* perform(io.open(tmpPath, CREATE_EXCLUSIVE, 0o600));
+      holdTemp(tmpPath);
       return { file, tmpPath };
     } catch (error) {
       if (errnoCode(error) !== 'EEXIST' || attemptNumber >= TEMP_NAME_ATTEMPTS) throw wrapError('open', error, ctx);
@@ -291,6 +293,8 @@ function* writeDurableOperation(
         if (open !== undefined) yield* quietly(io.close(open));
         yield* quietly(io.unlink(temp.tmpPath));
         throw error;
+      } finally {
+        releaseTemp(temp.tmpPath);
       }
     } catch (error) {
       yield* releaseDirectory(io, held);
