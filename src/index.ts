@@ -14,6 +14,8 @@ export type {
   WriteDurableStepEvent,
   WriteDurableSyncOptions,
 } from './write/write-durable.js';
+export { writeDurableJson, writeDurableJsonSync } from './write/write-json.js';
+export type { JsonFormatOptions, JsonReplacer, WriteDurableJsonOptions, WriteDurableJsonSyncOptions } from './write/write-json.js';
 export { renameDurable, renameDurableSync } from './write/rename-durable.js';
 export type { RenameDurableOptions, RenameDurableResult, RenameDurableSyncOptions } from './write/rename-durable.js';
 export { fsyncFile, fsyncFileSync } from './write/fsync-file.js';

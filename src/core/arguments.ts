@@ -26,7 +26,7 @@ export function invalidArgValue(message: string): TypeError {
 
 /** How a received value is named in a message: its type, or its class for an object. */
 export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
+  if (value === null || value === undefined) return String(value);
   if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`;
   if (typeof value === 'string') return `'${value.slice(0, 40)}'`;
   if (typeof value === 'function') return 'a function';
@@ -183,6 +183,19 @@ export function checkInteger(value: unknown, min: number, max: number, name: str
     throw invalidArgValue(`${operation}: ${name} must be an integer from ${min} to ${max}; received ${describeValue(value)}`);
   }
   return value;
+}
+
+/** A file owner `{ uid, gid }` (non-negative integers), or `undefined` when not given. */
+export function checkOwner(value: unknown, name: string, operation: string): { uid: number; gid: number } | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null) {
+    throw invalidArgType(`${operation}: ${name} must be an object { uid, gid }; received ${describeValue(value)}`);
+  }
+  checkOptionNames(value, ['uid', 'gid'], `${operation}: ${name}`);
+  const uid = checkInteger(Reflect.get(value, 'uid'), 0, 0xffff_ffff, `${name}.uid`, operation);
+  const gid = checkInteger(Reflect.get(value, 'gid'), 0, 0xffff_ffff, `${name}.gid`, operation);
+  if (uid === undefined || gid === undefined) throw invalidArgType(`${operation}: ${name} needs both uid and gid`);
+  return { uid, gid };
 }
 
 /** A function, or `undefined` when not given. */

@@ -14,6 +14,8 @@ import * as fsp from 'node:fs/promises';
 
 /** The part of `fs.Stats` the library reads. */
 export interface DurableStats {
+  /** The inode number: a pending file checks that its temp file is still the inode it created. */
+  readonly ino: number;
   readonly mode: number;
   readonly uid: number;
   readonly gid: number;

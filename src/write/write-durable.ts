@@ -20,6 +20,7 @@ import {
   checkFlush,
   checkFunction,
   checkMode,
+  checkOwner,
   checkPath,
   describeValue,
   fileOperationOptions,
@@ -28,7 +29,7 @@ import {
   namesDirectory,
   type CallMode,
 } from '../core/arguments.js';
-import { perform, runAsync, runSync, type EffectObserver, type Operation } from '../core/effect.js';
+import { perform, runAsync, runSync, type Effect, type EffectObserver, type Operation } from '../core/effect.js';
 import { AbortError, DurableWriteError, errnoCode } from '../core/errors.js';
 import { attempt, quietly, throwIfAborted, wrapError, type FailureContext } from '../core/failure.js';
 import { CREATE_EXCLUSIVE, fileIo, type DirectorySyncPolicy, type FileIo, type FlushMethod, type OpenFile } from '../core/file-io.js';
@@ -97,6 +98,13 @@ export interface WriteDurableOptions {
   readonly onStep?: ((event: WriteDurableStepEvent) => void) | undefined;
   /** `fs.writeFile`'s flag, accepted for drop-in use: only `'w'` (replace). Default `'w'`. */
   readonly flag?: 'w' | undefined;
+  /**
+   * The owner to give the file, applied with `fchown` to the temp file before the rename (as
+   * write-file-atomic's `chown`); it needs the privilege to give a file away (root), and a
+   * refusal is an error (stage `chown`). Default: an existing target's owner, kept where the
+   * process may (an `EPERM` is ignored: the file becomes the writer's); a new file's is the writer's.
+   */
+  readonly owner?: { readonly uid: number; readonly gid: number } | undefined;
 }
 
 /** Options of {@link writeDurableSync}: those of {@link writeDurable} but the signal. */
@@ -120,6 +128,10 @@ export interface WriteDurableResult {
 interface WritePlan {
   readonly target: string;
   readonly mode: number | undefined;
+  /** The owner asked for; `undefined` to keep an existing target's. */
+  readonly owner: { readonly uid: number; readonly gid: number } | undefined;
+  /** Called once the temp file exists, before any data is written (write-file-atomic's `tmpfileCreated`). */
+  readonly onTempCreated: ((tmpPath: string) => void | Promise<void>) | undefined;
   readonly flush: FlushMethod;
   readonly directorySync: DirectorySyncPolicy;
   readonly createParents: boolean;
@@ -140,13 +152,12 @@ const TEMP_NAME_ATTEMPTS = 5;
 const CHOWN_REFUSALS: ReadonlySet<string> = new Set(['EPERM', 'EINVAL', 'ENOSYS', 'ENOTSUP', 'EOPNOTSUPP']);
 
 const OPTION_NAMES = [
-  'encoding', 'mode', 'flush', 'directorySync', 'createParents', 'signal', 'fs', 'onStep', 'flag',
+  'encoding', 'mode', 'flush', 'directorySync', 'createParents', 'signal', 'fs', 'onStep', 'flag', 'owner',
 ] as const satisfies readonly (keyof WriteDurableOptions)[];
 
 /** Checks every argument but the data, throwing before any I/O. */
-function planWrite(path: unknown, options: unknown, mode: CallMode, operation: string): WritePlan {
+function planWrite(path: unknown, o: Record<string, unknown>, fs: DurableFileSystem, signal: AbortSignal | undefined, operation: string): WritePlan {
   const target = checkPath(path, 'path', operation);
-  const { options: o, fs, signal } = fileOperationOptions(options, OPTION_NAMES, mode, operation, true);
   if (o['flag'] !== undefined && o['flag'] !== 'w') {
     throw invalidArgValue(`${operation}: flag must be 'w' (a durable write always replaces the whole file); received ${String(o['flag'])}`);
   }
@@ -162,6 +173,8 @@ function planWrite(path: unknown, options: unknown, mode: CallMode, operation: s
     target,
     encoding: checkEncoding(o['encoding'], operation),
     mode: checkMode(o['mode'], operation),
+    owner: checkOwner(o['owner'], 'owner', operation),
+    onTempCreated: undefined,
     flush: checkFlush(o['flush'], operation, true),
     directorySync: checkDirectorySync(o['directorySync'], operation),
     createParents: checkBoolean(o['createParents'], false, 'createParents', operation),
@@ -222,6 +235,17 @@ function* writeSource(io: FileIo, file: OpenFile, first: Uint8Array | undefined,
   return total;
 }
 
+/** A caller's hook as an effect (no file-system step): awaited in async mode; in sync mode a returned promise is not awaited. */
+function callHook(hook: (tmpPath: string) => void | Promise<void>, tmpPath: string): Effect<void> {
+  return {
+    step: undefined,
+    sync: () => void hook(tmpPath),
+    async: async () => {
+      await hook(tmpPath);
+    },
+  };
+}
+
 /** Refuses a target that is neither a regular file nor absent. */
 function checkReplaceable(resolved: ResolvedTarget, operation: string, target: string): void {
   if (resolved.stats === undefined || resolved.stats.isFile()) return;
@@ -272,11 +296,13 @@ function* writeDurableOperation(
       ctx.tmpPath = temp.tmpPath;
       let open: OpenFile | undefined = temp.file;
       try {
+        if (plan.onTempCreated !== undefined) yield* attempt('open', callHook(plan.onTempCreated, temp.tmpPath), ctx, 'the tmpfileCreated callback');
         bytesWritten = yield* writeSource(io, temp.file, first, source, plan, ctx);
-        const owner = resolved.stats;
-        if (owner !== undefined && (owner.uid !== process.geteuid?.() || owner.gid !== process.getegid?.())) {
+        if (plan.owner !== undefined) {
+          yield* attempt('chown', io.chown(temp.file, plan.owner.uid, plan.owner.gid), ctx);
+        } else if (resolved.stats !== undefined && (resolved.stats.uid !== process.geteuid?.() || resolved.stats.gid !== process.getegid?.())) {
           try {
-            yield* perform(io.chown(temp.file, owner.uid, owner.gid));
+            yield* perform(io.chown(temp.file, resolved.stats.uid, resolved.stats.gid));
           } catch (error) {
             if (!CHOWN_REFUSALS.has(errnoCode(error) ?? '')) throw wrapError('chown', error, ctx);
           }
@@ -360,14 +386,35 @@ export function writeDurable(
   data: WriteDurableData,
   options?: WriteDurableOptions | BufferEncoding,
 ): Promise<WriteDurableResult> {
-  const operation = 'writeDurable';
+  return writeDurableWith('writeDurable', path, options, [], () => data, data);
+}
+
+/**
+ * @internal `writeDurable` for a function built on it (`writeDurableJson`, the compat layer):
+ * `extraNames` are the options it takes besides `writeDurable`'s, and `dataOf` makes the data
+ * from the checked options (it may throw the function's own TypeError). `given` is the caller's
+ * data argument, destroyed if it is a stream and the call fails before it is read.
+ * `onTempCreated` is called with the temp file's path once it exists, before any data is written.
+ */
+export function writeDurableWith(
+  operation: string,
+  path: unknown,
+  options: unknown,
+  extraNames: readonly string[],
+  dataOf: (options: Record<string, unknown>) => WriteDurableData,
+  given?: unknown,
+  onTempCreated?: (tmpPath: string) => void | Promise<void>,
+): Promise<WriteDurableResult> {
   let plan: WritePlan;
+  let data: WriteDurableData;
   try {
-    plan = planWrite(path, options, 'async', operation);
+    const { options: o, fs, signal } = fileOperationOptions(options, [...OPTION_NAMES, ...extraNames], 'async', operation, true);
+    plan = { ...planWrite(path, o, fs, signal, operation), onTempCreated };
+    data = dataOf(o);
     const problem = dataProblem(data, ACCEPTED_DATA, operation);
     if (problem !== undefined) throw problem;
   } catch (error) {
-    discardData(data);
+    discardData(given);
     return Promise.reject(error);
   }
   const ctx: FailureContext = { operation, path: plan.target };
@@ -409,8 +456,21 @@ export function writeDurableSync(
   data: string | NodeJS.ArrayBufferView,
   options?: WriteDurableSyncOptions | BufferEncoding,
 ): WriteDurableResult {
-  const operation = 'writeDurableSync';
-  const plan = planWrite(path, options, 'sync', operation);
+  return writeDurableSyncWith('writeDurableSync', path, options, [], () => data);
+}
+
+/** @internal `writeDurableSync` for a function built on it, as {@link writeDurableWith}. */
+export function writeDurableSyncWith(
+  operation: string,
+  path: unknown,
+  options: unknown,
+  extraNames: readonly string[],
+  dataOf: (options: Record<string, unknown>) => unknown,
+  onTempCreated?: (tmpPath: string) => void,
+): WriteDurableResult {
+  const { options: o, fs, signal } = fileOperationOptions(options, [...OPTION_NAMES, ...extraNames], 'sync', operation, true);
+  const plan = { ...planWrite(path, o, fs, signal, operation), onTempCreated };
+  const data = dataOf(o);
   if (!isWholeData(data)) throw invalidArgType(`${operation}: data must be ${ACCEPTED_WHOLE_DATA}; received ${describeValue(data)}`);
   const ctx: FailureContext = { operation, path: plan.target };
   const resolved = runSync(resolveOperation(plan, ctx), plan.observe);
