@@ -12,191 +12,28 @@
  *
  * @module
  */
-import * as nodePath from 'node:path';
-import {
-  checkBoolean,
-  checkDirectorySync,
-  checkEncoding,
-  checkFlush,
-  checkFunction,
-  checkMode,
-  checkOwner,
-  checkPath,
-  describeValue,
-  fileOperationOptions,
-  invalidArgType,
-  invalidArgValue,
-  namesDirectory,
-  type CallMode,
-} from '../core/arguments.js';
-import { perform, runAsync, runSync, type Effect, type EffectObserver, type Operation } from '../core/effect.js';
-import { AbortError, DurableWriteError, errnoCode } from '../core/errors.js';
+import { describeValue, fileOperationOptions, invalidArgType } from '../core/arguments.js';
+import { perform, runAsync, runSync, type Effect, type Operation } from '../core/effect.js';
+import { AbortError, DurableWriteError } from '../core/errors.js';
 import { attempt, quietly, throwIfAborted, wrapError, type FailureContext } from '../core/failure.js';
-import { CREATE_EXCLUSIVE, fileIo, type DirectorySyncPolicy, type FileIo, type FlushMethod, type OpenFile } from '../core/file-io.js';
-import type { DurableFileSystem } from '../core/file-system.js';
-import { createDirectories, NONE_CREATED } from './create-parents.js';
+import { fileIo, type FileIo, type OpenFile } from '../core/file-io.js';
 import { chunkSource, dataProblem, discardData, isWholeData, type ChunkSource, type WriteDurableData } from './data-source.js';
-import { holdDirectory, releaseDirectory, syncHeldDirectory } from './flush.js';
-import { holdTemp, releaseTemp } from './held-temps.js';
 import { admitInOrder, enqueue, hasPendingWrite, recordSyncWrite } from './path-queue.js';
-import { resolveTarget, type ResolvedTarget } from './resolve-target.js';
-import { tempPathFor } from './temp-name.js';
-import { currentUmask } from './umask.js';
+import {
+  abandonReplacement,
+  completeReplacement,
+  planWrite,
+  prepareReplacement,
+  resolveOperation,
+  writeBytes,
+  type WritePlan,
+} from './replacement.js';
+import type { ResolvedTarget } from './resolve-target.js';
+import { WRITE_OPTION_NAMES, type WriteDurableOptions, type WriteDurableResult, type WriteDurableSyncOptions } from './write-options.js';
 
 export type { DataChunk, WriteDurableData } from './data-source.js';
 export type { DirectorySyncPolicy, FlushMethod } from '../core/file-io.js';
-
-/** One step of a write, reported to {@link WriteDurableOptions.onStep} as it completes. */
-export interface WriteDurableStepEvent {
-  /** The primitive: `lstat`, `open`, `write`, `fsync`, `fdatasync`, `fchmod`, `close`, `rename`, ... */
-  readonly step: string;
-  /** How long it took, in milliseconds. */
-  readonly milliseconds: number;
-}
-
-/** Options of {@link writeDurable}. An encoding string may stand in their place, as with `fs.writeFile`. */
-export interface WriteDurableOptions {
-  /** Encoding of string data (and string chunks). Default `'utf8'`. */
-  readonly encoding?: BufferEncoding | null | undefined;
-  /**
-   * Permission bits of the file (a number, or an octal string such as `'644'`), applied with
-   * `fchmod` and not reduced by the umask. Default: the existing target's mode; for a new file,
-   * `0o666 & ~umask`. The temporary file has mode `0o600` until this is set.
-   */
-  readonly mode?: number | string | undefined;
-  /**
-   * How the data is flushed: `'fsync'` (data and all metadata) or `'fdatasync'` (data and the
-   * metadata needed to read it back, such as the size; cheaper where timestamps change). With
-   * `'fdatasync'` POSIX does not promise that the mode and owner set on the temp file are
-   * flushed; on ext4 and XFS the directory fsync that follows commits them with the rename, but
-   * use `'fsync'` where the permissions must survive a crash on any file system.
-   * `true` means `'fsync'`, for code passing `fs.writeFile`'s `flush: true`. Default `'fsync'`.
-   */
-  readonly flush?: FlushMethod | true | undefined;
-  /**
-   * `'required'`: a failed directory fsync rejects. `'best-effort'`: a platform or file system
-   * that refuses to fsync a directory (EINVAL, ENOTSUP, EPERM, EISDIR... as on Windows and some
-   * network file systems) is tolerated and reported in {@link WriteDurableResult.directorySyncErrors};
-   * an I/O error still rejects. Default `'required'`.
-   */
-  readonly directorySync?: DirectorySyncPolicy | undefined;
-  /**
-   * Create missing parent directories (mode `0o777 & ~umask`), fsyncing the parent of each one
-   * created so that the whole path survives a crash, as fs-extra's `outputFile` would need.
-   * Default `false` (a missing directory rejects with `ENOENT`, as `fs.writeFile` does).
-   */
-  readonly createParents?: boolean | undefined;
-  /**
-   * Aborts the write before its rename: nothing changes at the target, the temporary file is
-   * removed and the promise rejects with an `AbortError`. After the rename the write completes.
-   * Default: none.
-   */
-  readonly signal?: AbortSignal | undefined;
-  /** The file-system primitives to use (fault injection, the crash simulator). Default: Node's. */
-  readonly fs?: DurableFileSystem | undefined;
-  /** Called after each primitive with its name and duration. Default: none. */
-  readonly onStep?: ((event: WriteDurableStepEvent) => void) | undefined;
-  /** `fs.writeFile`'s flag, accepted for drop-in use: only `'w'` (replace). Default `'w'`. */
-  readonly flag?: 'w' | undefined;
-  /**
-   * The owner to give the file, applied with `fchown` to the temp file before the rename (as
-   * write-file-atomic's `chown`); it needs the privilege to give a file away (root), and a
-   * refusal is an error (stage `chown`). Default: an existing target's owner, kept where the
-   * process may (an `EPERM` is ignored: the file becomes the writer's); a new file's is the writer's.
-   */
-  readonly owner?: { readonly uid: number; readonly gid: number } | undefined;
-}
-
-/** Options of {@link writeDurableSync}: those of {@link writeDurable} but the signal. */
-export type WriteDurableSyncOptions = Omit<WriteDurableOptions, 'signal'>;
-
-/** What a completed write did. */
-export interface WriteDurableResult {
-  /** The file replaced: the target, or the file a symlink at the target points to. */
-  readonly path: string;
-  /** How many bytes the file now holds. */
-  readonly bytesWritten: number;
-  /** Whether every directory fsync succeeded (false only under `directorySync: 'best-effort'`). */
-  readonly directorySynced: boolean;
-  /** The directory fsyncs the platform refused under `'best-effort'`; empty otherwise. */
-  readonly directorySyncErrors: readonly DurableWriteError[];
-  /** Directories created by `createParents`, outermost first. */
-  readonly createdDirectories: readonly string[];
-}
-
-/** A write, its arguments checked. */
-interface WritePlan {
-  readonly target: string;
-  readonly mode: number | undefined;
-  /** The owner asked for; `undefined` to keep an existing target's. */
-  readonly owner: { readonly uid: number; readonly gid: number } | undefined;
-  /** Called once the temp file exists, before any data is written (write-file-atomic's `tmpfileCreated`). */
-  readonly onTempCreated: ((tmpPath: string) => void | Promise<void>) | undefined;
-  readonly flush: FlushMethod;
-  readonly directorySync: DirectorySyncPolicy;
-  readonly createParents: boolean;
-  readonly signal: AbortSignal | undefined;
-  readonly fs: DurableFileSystem;
-  readonly observe: EffectObserver | undefined;
-  readonly encoding: BufferEncoding;
-}
-
-/** How many fresh names to try when a temporary name is taken (EEXIST). */
-const TEMP_NAME_ATTEMPTS = 5;
-
-/**
- * Errors with which `fchown` refuses to give the temp file the target's owner: without the
- * privilege (not root) the new file stays the writer's, as it would with `fs.writeFile` of a new
- * file. Any other error (EIO...) fails the write.
- */
-const CHOWN_REFUSALS: ReadonlySet<string> = new Set(['EPERM', 'EINVAL', 'ENOSYS', 'ENOTSUP', 'EOPNOTSUPP']);
-
-const OPTION_NAMES = [
-  'encoding', 'mode', 'flush', 'directorySync', 'createParents', 'signal', 'fs', 'onStep', 'flag', 'owner',
-] as const satisfies readonly (keyof WriteDurableOptions)[];
-
-/** Checks every argument but the data, throwing before any I/O. */
-function planWrite(path: unknown, o: Record<string, unknown>, fs: DurableFileSystem, signal: AbortSignal | undefined, operation: string): WritePlan {
-  const target = checkPath(path, 'path', operation);
-  if (o['flag'] !== undefined && o['flag'] !== 'w') {
-    throw invalidArgValue(`${operation}: flag must be 'w' (a durable write always replaces the whole file); received ${String(o['flag'])}`);
-  }
-  const onStep = checkFunction<(event: WriteDurableStepEvent) => void>(o['onStep'], 'onStep', operation);
-  if (namesDirectory(path)) {
-    throw new DurableWriteError(`${operation}: ${target} names a directory; the target must be a file`, {
-      code: 'EISDIR',
-      stage: 'validate',
-      path: target,
-    });
-  }
-  return {
-    target,
-    encoding: checkEncoding(o['encoding'], operation),
-    mode: checkMode(o['mode'], operation),
-    owner: checkOwner(o['owner'], 'owner', operation),
-    onTempCreated: undefined,
-    flush: checkFlush(o['flush'], operation, true),
-    directorySync: checkDirectorySync(o['directorySync'], operation),
-    createParents: checkBoolean(o['createParents'], false, 'createParents', operation),
-    signal,
-    fs,
-    observe: onStep === undefined ? undefined : (step, milliseconds) => onStep({ step, milliseconds }),
-  };
-}
-
-/** Creates the temporary file exclusively, with a fresh name if one is taken. */
-function* createTemp(io: FileIo, target: string, ctx: FailureContext): Operation<{ file: OpenFile; tmpPath: string }> {
-  for (let attemptNumber = 1; ; attemptNumber += 1) {
-    const tmpPath = tempPathFor(target);
-    try {
-      const file = yield* perform(io.open(tmpPath, CREATE_EXCLUSIVE, 0o600));
-      holdTemp(tmpPath);
-      return { file, tmpPath };
-    } catch (error) {
-      if (errnoCode(error) !== 'EEXIST' || attemptNumber >= TEMP_NAME_ATTEMPTS) throw wrapError('open', error, ctx);
-    }
-  }
-}
+export type { WriteDurableOptions, WriteDurableResult, WriteDurableStepEvent, WriteDurableSyncOptions } from './write-options.js';
 
 /**
  * The next batch of the caller's data. An abort while the read is pending is an `AbortError`; a
@@ -211,17 +48,6 @@ function* readData(source: ChunkSource, plan: WritePlan, ctx: FailureContext, be
     throwIfAborted(plan.signal, 'write', ctx);
     if (beforeDisk && error instanceof TypeError) throw error;
     throw wrapError('write', error, ctx, 'reading the data to write');
-  }
-}
-
-/** Writes `bytes` whole, looping over short writes. */
-function* writeBytes(io: FileIo, file: OpenFile, bytes: Uint8Array, ctx: FailureContext): Operation<void> {
-  for (let offset = 0; offset < bytes.byteLength; ) {
-    const written = yield* attempt('write', io.write(file, bytes, offset, bytes.byteLength - offset), ctx);
-    if (!Number.isInteger(written) || written <= 0) {
-      throw wrapError('write', Object.assign(new Error(`write made no progress (returned ${written})`), { code: 'EIO' }), ctx);
-    }
-    offset += written;
   }
 }
 
@@ -246,26 +72,6 @@ function callHook(hook: (tmpPath: string) => void | Promise<void>, tmpPath: stri
   };
 }
 
-/** Refuses a target that is neither a regular file nor absent. */
-function checkReplaceable(resolved: ResolvedTarget, operation: string, target: string): void {
-  if (resolved.stats === undefined || resolved.stats.isFile()) return;
-  // Replacing a device, FIFO or socket with a regular file (think /dev/null as root) is never
-  // what a caller meant; fs.writeFile would have written into it instead.
-  const isDirectory = resolved.stats.isDirectory();
-  throw new DurableWriteError(
-    `${operation}: ${resolved.path} is ${isDirectory ? 'a directory' : 'not a regular file (a device, FIFO or socket)'}; the target must be a regular file or not exist`,
-    { code: isDirectory ? 'EISDIR' : 'EINVAL', stage: 'validate', path: target },
-  );
-}
-
-/** The file `plan.target` names, as the kernel resolves it. */
-function* resolveOperation(plan: WritePlan, ctx: FailureContext): Operation<ResolvedTarget> {
-  throwIfAborted(plan.signal, 'validate', ctx);
-  const resolved = yield* resolveTarget(fileIo(plan.fs), plan.target, ctx);
-  checkReplaceable(resolved, ctx.operation, plan.target);
-  return resolved;
-}
-
 /**
  * The whole write, in the order that makes it atomic and durable and lets every failure but the
  * directory fsync happen before anything changes: first data, parents, directory held open,
@@ -284,60 +90,18 @@ function* writeDurableOperation(
     throwIfAborted(plan.signal, 'validate', ctx);
     const resolved = resolvedEarlier ?? (yield* resolveOperation(plan, ctx));
     const first = yield* readData(source, plan, ctx, true);
-    const directory = nodePath.dirname(resolved.path);
-    const parents =
-      plan.createParents && !resolved.directoryExists ? yield* createDirectories(io, directory, plan.directorySync, ctx) : NONE_CREATED;
-    const finalMode = plan.mode ?? (resolved.stats === undefined ? 0o666 & ~currentUmask() : resolved.stats.mode & 0o7777);
-    throwIfAborted(plan.signal, 'open', ctx);
-    const held = yield* holdDirectory(io, directory, plan.directorySync, ctx);
+    const replacement = yield* prepareReplacement(io, plan, resolved, ctx);
+    const file = replacement.file;
+    if (file === undefined) throw new Error('durable-write internal error: a new replacement has no open temp file');
     let bytesWritten: number;
     try {
-      const temp = yield* createTemp(io, resolved.path, ctx);
-      ctx.tmpPath = temp.tmpPath;
-      let open: OpenFile | undefined = temp.file;
-      try {
-        if (plan.onTempCreated !== undefined) yield* attempt('open', callHook(plan.onTempCreated, temp.tmpPath), ctx, 'the tmpfileCreated callback');
-        bytesWritten = yield* writeSource(io, temp.file, first, source, plan, ctx);
-        if (plan.owner !== undefined) {
-          yield* attempt('chown', io.chown(temp.file, plan.owner.uid, plan.owner.gid), ctx);
-        } else if (resolved.stats !== undefined && (resolved.stats.uid !== process.geteuid?.() || resolved.stats.gid !== process.getegid?.())) {
-          try {
-            yield* perform(io.chown(temp.file, resolved.stats.uid, resolved.stats.gid));
-          } catch (error) {
-            if (!CHOWN_REFUSALS.has(errnoCode(error) ?? '')) throw wrapError('chown', error, ctx);
-          }
-        }
-        yield* attempt('chmod', io.chmod(temp.file, finalMode), ctx);
-        throwIfAborted(plan.signal, 'flush', ctx);
-        // One fsync, never retried: after a failure Linux has already dropped the error and the data.
-        yield* attempt('flush', io.flush(temp.file, plan.flush), ctx);
-        open = undefined;
-        yield* attempt('close', io.close(temp.file), ctx);
-        throwIfAborted(plan.signal, 'rename', ctx);
-        yield* attempt('rename', io.rename(temp.tmpPath, resolved.path), ctx);
-      } catch (error) {
-        if (open !== undefined) yield* quietly(io.close(open));
-        yield* quietly(io.unlink(temp.tmpPath));
-        throw error;
-      } finally {
-        releaseTemp(temp.tmpPath);
-      }
+      if (plan.onTempCreated !== undefined) yield* attempt('open', callHook(plan.onTempCreated, replacement.tmpPath), ctx, 'the tmpfileCreated callback');
+      bytesWritten = yield* writeSource(io, file, first, source, plan, ctx);
     } catch (error) {
-      yield* releaseDirectory(io, held);
+      yield* abandonReplacement(io, replacement);
       throw error;
     }
-    ctx.tmpPath = undefined;
-    ctx.renamed = true;
-    // From here on the new content is in place: only the directory fsync can fail.
-    const outcome = yield* syncHeldDirectory(io, held, plan.directorySync, ctx);
-    const refused = outcome.error === undefined ? parents.refused : [...parents.refused, outcome.error];
-    return {
-      path: resolved.path,
-      bytesWritten,
-      directorySynced: refused.length === 0,
-      directorySyncErrors: refused,
-      createdDirectories: parents.created,
-    };
+    return yield* completeReplacement(io, plan, replacement, file, resolved.stats, bytesWritten, ctx);
   } catch (error) {
     yield* quietly(source.cancel());
     throw error;
@@ -408,7 +172,7 @@ export function writeDurableWith(
   let plan: WritePlan;
   let data: WriteDurableData;
   try {
-    const { options: o, fs, signal } = fileOperationOptions(options, [...OPTION_NAMES, ...extraNames], 'async', operation, true);
+    const { options: o, fs, signal } = fileOperationOptions(options, [...WRITE_OPTION_NAMES, ...extraNames], 'async', operation, true);
     plan = { ...planWrite(path, o, fs, signal, operation), onTempCreated };
     data = dataOf(o);
     const problem = dataProblem(data, ACCEPTED_DATA, operation);
@@ -468,7 +232,7 @@ export function writeDurableSyncWith(
   dataOf: (options: Record<string, unknown>) => unknown,
   onTempCreated?: (tmpPath: string) => void,
 ): WriteDurableResult {
-  const { options: o, fs, signal } = fileOperationOptions(options, [...OPTION_NAMES, ...extraNames], 'sync', operation, true);
+  const { options: o, fs, signal } = fileOperationOptions(options, [...WRITE_OPTION_NAMES, ...extraNames], 'sync', operation, true);
   const plan = { ...planWrite(path, o, fs, signal, operation), onTempCreated };
   const data = dataOf(o);
   if (!isWholeData(data)) throw invalidArgType(`${operation}: data must be ${ACCEPTED_WHOLE_DATA}; received ${describeValue(data)}`);
