@@ -185,6 +185,16 @@ export function checkInteger(value: unknown, min: number, max: number, name: str
   return value;
 }
 
+/** A non-negative finite number (fractions allowed), or `fallback` when undefined. */
+export function checkNonNegativeNumber(value: unknown, fallback: number, name: string, operation: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw invalidArgType(`${operation}: ${name} must be a number; received ${describeValue(value)}`);
+  if (!Number.isFinite(value) || value < 0) {
+    throw invalidArgValue(`${operation}: ${name} must be a non-negative finite number; received ${describeValue(value)}`);
+  }
+  return value;
+}
+
 /** A file owner `{ uid, gid }` (non-negative integers), or `undefined` when not given. */
 export function checkOwner(value: unknown, name: string, operation: string): { uid: number; gid: number } | undefined {
   if (value === undefined) return undefined;

@@ -26,6 +26,7 @@ export type DurableWriteStage =
   | 'close'
   | 'rename'
   | 'flush-directory'
+  | 'remove'
   | 'sync'
   | 'syncfs'
   | 'power';

@@ -34,6 +34,7 @@ const WHAT_FAILED: Readonly<Record<DurableWriteStage, string>> = {
   close: 'closing the temporary file',
   rename: 'renaming the temporary file over the target',
   'flush-directory': 'flushing (fsync) the directory',
+  remove: 'removing a leftover temporary file',
   sync: 'sync',
   syncfs: 'syncfs',
   power: 'power control',

@@ -35,6 +35,11 @@ function handleOf(file: OpenFile): DurableFileHandle {
   return file.handle;
 }
 
+/** An optional seam member called without its presence checked first (the operation's prologue checks it). */
+function lacking(member: string): Error {
+  return new Error(`durable-write internal error: the fs seam lacks ${member}`);
+}
+
 /** The primitives over one file system. */
 export interface FileIo {
   open(path: string, flags: number, mode?: number): Effect<OpenFile>;
@@ -50,6 +55,8 @@ export interface FileIo {
   lstat(path: string): Effect<DurableStats>;
   readlink(path: string): Effect<string>;
   realpath(path: string): Effect<string>;
+  /** The names in a directory; the seam's `readdir`/`readdirSync` are optional, so a seam without them fails here. */
+  readdir(path: string): Effect<string[]>;
 }
 
 /** Builds the primitives over `fs`. */
@@ -107,5 +114,16 @@ export function fileIo(fs: DurableFileSystem): FileIo {
     lstat: (path) => ({ step: 'lstat', sync: () => fs.lstatSync(path), async: () => fs.lstat(path) }),
     readlink: (path) => ({ step: 'readlink', sync: () => fs.readlinkSync(path), async: () => fs.readlink(path) }),
     realpath: (path) => ({ step: 'realpath', sync: () => fs.realpathSync(path), async: () => fs.realpath(path) }),
+    readdir: (path) => ({
+      step: 'readdir',
+      sync: () => {
+        if (fs.readdirSync === undefined) throw lacking('readdirSync');
+        return fs.readdirSync(path);
+      },
+      async: async () => {
+        if (fs.readdir === undefined) throw lacking('readdir');
+        return fs.readdir(path);
+      },
+    }),
   };
 }

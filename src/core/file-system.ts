@@ -19,6 +19,10 @@ export interface DurableStats {
   readonly mode: number;
   readonly uid: number;
   readonly gid: number;
+  /** The size in bytes (of the link itself, for `lstat` of a symlink). */
+  readonly size: number;
+  /** The last data modification, in milliseconds since the epoch: how old a leftover temp file is. */
+  readonly mtimeMs: number;
   isFile(): boolean;
   isDirectory(): boolean;
   isSymbolicLink(): boolean;
@@ -48,8 +52,10 @@ export interface DurableFileHandle {
  * error behaviour (`ErrnoException` with `code`) of the `node:fs/promises` or `node:fs` function
  * of the same name. {@link nodeFileSystem} is the real one.
  *
- * The two optional members let `syncAll` and `syncFilesystem` run on a simulated file system;
- * when absent, those functions call the kernel.
+ * The optional members serve one function each, and a custom seam may leave them out: `sync` and
+ * `syncfs` let `syncAll` and `syncFilesystem` run on a simulated file system (when absent, those
+ * functions call the kernel); `readdir` and `readdirSync` are required by `removeStaleTemps` and
+ * `removeStaleTempsSync` only, which throw a `TypeError` for a seam that lacks the one they call.
  */
 export interface DurableFileSystem {
   open(path: string, flags: number, mode?: number): Promise<DurableFileHandle>;
@@ -81,6 +87,10 @@ export interface DurableFileSystem {
   sync?(): Promise<void>;
   /** `syncfs(2)` on the file system holding `path`; used by `syncFilesystem(path, { fs })`. */
   syncfs?(path: string): Promise<void>;
+  /** The names in the directory at `path` (without `.` and `..`), as `fs.promises.readdir(path)`; used by `removeStaleTemps`. */
+  readdir?(path: string): Promise<string[]>;
+  /** The names in the directory at `path`, as `fs.readdirSync(path)`; used by `removeStaleTempsSync`. */
+  readdirSync?(path: string): string[];
 }
 
 /** Node's own file system: `node:fs/promises` and the `*Sync` functions of `node:fs`. */
@@ -93,6 +103,7 @@ export const nodeFileSystem: DurableFileSystem = Object.freeze({
   lstat: (path: string) => fsp.lstat(path),
   readlink: (path: string) => fsp.readlink(path),
   realpath: (path: string) => fsp.realpath(path),
+  readdir: (path: string) => fsp.readdir(path),
 
   openSync: (path: string, flags: number, mode?: number) => fs.openSync(path, flags, mode),
   writeSync: (fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null) =>
@@ -109,4 +120,5 @@ export const nodeFileSystem: DurableFileSystem = Object.freeze({
   lstatSync: (path: string) => fs.lstatSync(path),
   readlinkSync: (path: string) => fs.readlinkSync(path),
   realpathSync: (path: string) => fs.realpathSync.native(path),
+  readdirSync: (path: string) => fs.readdirSync(path),
 });

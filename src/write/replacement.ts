@@ -136,11 +136,13 @@ export interface Replacement {
 function* createTemp(io: FileIo, target: string, ctx: FailureContext): Operation<{ file: OpenFile; tmpPath: string }> {
   for (let attemptNumber = 1; ; attemptNumber += 1) {
     const tmpPath = tempPathFor(target);
+    // Held from before it exists, so that a cleanup in this process can never remove it.
+    holdTemp(tmpPath);
     try {
       const file = yield* perform(io.open(tmpPath, CREATE_EXCLUSIVE, 0o600));
-      holdTemp(tmpPath);
       return { file, tmpPath };
     } catch (error) {
+      releaseTemp(tmpPath);
       if (errnoCode(error) !== 'EEXIST' || attemptNumber >= TEMP_NAME_ATTEMPTS) throw wrapError('open', error, ctx);
     }
   }

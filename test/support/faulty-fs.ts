@@ -3,12 +3,14 @@
  * made to produce on demand (EIO on fsync, short writes). Every call is recorded, so a test can
  * also check what was (or was not) touched.
  */
+import { readdirSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { nodeFileSystem, type DurableFileHandle, type DurableFileSystem } from '../../src/core/file-system.js';
 
 /** A primitive, by the name the fs seam gives it in async form. */
 export type Operation =
   | 'open' | 'write' | 'sync' | 'datasync' | 'chmod' | 'chown' | 'close'
-  | 'rename' | 'unlink' | 'mkdir' | 'stat' | 'lstat' | 'readlink' | 'realpath';
+  | 'rename' | 'unlink' | 'mkdir' | 'stat' | 'lstat' | 'readlink' | 'realpath' | 'readdir';
 
 export interface RecordedCall {
   readonly op: Operation;
@@ -76,6 +78,7 @@ export function faultyFileSystem(options: FaultyOptions = {}): FaultyFileSystem 
     lstat: async (p) => { check('lstat', p); return real.lstat(p); },
     readlink: async (p) => { check('readlink', p); return real.readlink(p); },
     realpath: async (p) => { check('realpath', p); return real.realpath(p); },
+    readdir: async (p) => { check('readdir', p); return readdir(p); },
 
     openSync: (path, flags, mode) => {
       check('open', path);
@@ -107,6 +110,7 @@ export function faultyFileSystem(options: FaultyOptions = {}): FaultyFileSystem 
     lstatSync: (p) => { check('lstat', p); return real.lstatSync(p); },
     readlinkSync: (p) => { check('readlink', p); return real.readlinkSync(p); },
     realpathSync: (p) => { check('realpath', p); return real.realpathSync(p); },
+    readdirSync: (p) => { check('readdir', p); return readdirSync(p); },
   };
   return { fs, calls };
 }

@@ -44,6 +44,11 @@ export class SimulatedStats extends KindQuestions implements DurableStats {
   readonly size: number;
   readonly blksize = 4096;
   readonly blocks: number;
+  /**
+   * Always 0 (the epoch): the simulator does not model timestamps, so every simulated file is
+   * as old as a file can be (`removeStaleTemps` on the simulator finds every leftover stale).
+   */
+  readonly mtimeMs = 0;
   protected readonly kind: Inode['kind'];
 
   constructor(node: Inode) {
