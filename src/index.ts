@@ -14,6 +14,10 @@ export type {
   WriteDurableStepEvent,
   WriteDurableSyncOptions,
 } from './write/write-durable.js';
+export { openDurable } from './write/open-durable.js';
+export type { OpenDurableOptions, PendingFile } from './write/open-durable.js';
+export { createDurableWriteStream } from './write/write-stream.js';
+export type { DurableWriteStream, DurableWriteStreamOptions } from './write/write-stream.js';
 export { writeDurableJson, writeDurableJsonSync } from './write/write-json.js';
 export { removeStaleTemps, removeStaleTempsSync } from './write/remove-stale-temps.js';
 export type { KeptTemp, RemoveStaleTempsOptions, RemoveStaleTempsResult, RemoveStaleTempsSyncOptions, StaleTemp } from './write/remove-stale-temps.js';

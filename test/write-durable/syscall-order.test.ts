@@ -50,6 +50,17 @@ describe.skipIf(lacking !== undefined)(`syscall order under strace${lacking === 
   it.each([
     ['writeDurable', `require(process.argv[1]).writeDurable(process.argv[2], 'payload').catch(e => { console.error(e); process.exit(1); })`],
     ['writeDurableSync', `require(process.argv[1]).writeDurableSync(process.argv[2], 'payload')`],
+    [
+      'openDurable + commit()',
+      `const { openDurable } = require(process.argv[1]);
+       openDurable(process.argv[2]).then(async (p) => { await p.write('payload'); await p.commit(); }).catch(e => { console.error(e); process.exit(1); })`,
+    ],
+    [
+      'createDurableWriteStream in a pipeline',
+      `const { createDurableWriteStream } = require(process.argv[1]);
+       const { pipeline } = require('node:stream/promises'); const { Readable } = require('node:stream');
+       pipeline(Readable.from(['pay', 'load']), createDurableWriteStream(process.argv[2])).catch(e => { console.error(e); process.exit(1); })`,
+    ],
   ])('%s: open(dir) → open(tmp, O_CREAT|O_EXCL) → write → fsync(tmp) → close → rename → fsync(dir)', (_name, script) => {
     requireBuild();
     const dir = tempDir();
