@@ -1,8 +1,9 @@
 /**
  * Runs every example in the docs: each ```ts block in README.md and docs/*.md whose first line
  * is `// example: <name>` is type-checked against the built declarations (as a user's strict
- * TypeScript project would see them), then transpiled, its imports of 'durable-write' pointed at
- * the built package, and run in its own Node process, which must exit 0.
+ * TypeScript project would see them), then transpiled, its imports of 'durable-write',
+ * 'durable-write/testing' and 'durable-write/compat' pointed at the built package, and run in its
+ * own Node process, which must exit 0.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { distEsm, distTestingEsm, repoRoot, requireBuild } from './support/built-package.js';
+import { distCompatEsm, distEsm, distTestingEsm, repoRoot, requireCompatBuild } from './support/built-package.js';
 
 interface Example {
   readonly file: string;
@@ -37,6 +38,7 @@ function toRunnable(code: string): string {
   }).outputText;
   return js
     .replaceAll(`'durable-write/testing'`, `'${pathToFileURL(distTestingEsm).href}'`)
+    .replaceAll(`'durable-write/compat'`, `'${pathToFileURL(distCompatEsm).href}'`)
     .replaceAll(`'durable-write'`, `'${pathToFileURL(distEsm).href}'`);
 }
 
@@ -59,7 +61,11 @@ function typeErrors(all: readonly Example[]): string[] {
       moduleResolution: ts.ModuleResolutionKind.Bundler,
       types: ['node'],
       typeRoots: [join(repoRoot, 'node_modules/@types')],
-      paths: { 'durable-write': [join(repoRoot, 'dist/index.d.ts')], 'durable-write/testing': [join(repoRoot, 'dist/testing.d.ts')] },
+      paths: {
+        'durable-write': [join(repoRoot, 'dist/index.d.ts')],
+        'durable-write/testing': [join(repoRoot, 'dist/testing.d.ts')],
+        'durable-write/compat': [join(repoRoot, 'dist/compat.d.ts')],
+      },
     });
     return ts.getPreEmitDiagnostics(program).map((diagnostic) => {
       const index = Number(/example-(\d+)\.ts$/.exec(diagnostic.file?.fileName ?? '')?.[1]);
@@ -77,18 +83,18 @@ describe('documentation examples', () => {
   });
 
   it('every example type-checks against the published declarations', () => {
-    requireBuild();
+    requireCompatBuild();
     expect(typeErrors(examples)).toEqual([]);
   });
 
   it('twin: the type check catches an example that uses an API wrongly', () => {
-    requireBuild();
+    requireCompatBuild();
     const wrong = { file: 'twin', name: 'wrong', code: "import { writeDurable } from 'durable-write';\nawait writeDurable('/tmp/x', 'y', { createParent: true });\n" };
     expect(typeErrors([wrong]).join('\n')).toMatch(/createParent/);
   });
 
   it.each(examples.map((e) => [`${e.file}: ${e.name}`, e] as const))('%s', (_title, example) => {
-    requireBuild();
+    requireCompatBuild();
     const dir = mkdtempSync(join(tmpdir(), 'durable-write-example-'));
     try {
       const script = join(dir, 'example.mjs');

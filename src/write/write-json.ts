@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { checkBoolean, checkString, describeValue, invalidArgType, invalidArgValue } from '../core/arguments.js';
+import { checkBoolean, describeValue, invalidArgType, invalidArgValue } from '../core/arguments.js';
 import { writeDurableSyncWith, writeDurableWith, type WriteDurableOptions, type WriteDurableResult, type WriteDurableSyncOptions } from './write-durable.js';
 
 /** The `replacer` of `JSON.stringify`: a function, or the property names to keep. */
@@ -17,7 +17,7 @@ export interface JsonFormatOptions {
   readonly spaces?: number | string | undefined;
   /** `JSON.stringify`'s replacer. Default: none. */
   readonly replacer?: JsonReplacer | undefined;
-  /** The line ending, put in place of every `\n` of the text and at its end. Default `'\n'`. */
+  /** The line ending, put in place of every `\n` of the text and at its end (any string). Default `'\n'`. */
   readonly EOL?: string | undefined;
   /** Whether the text ends with `EOL`, as jsonfile (and so fs-extra) writes it. Default `true`. */
   readonly finalEOL?: boolean | undefined;
@@ -29,29 +29,49 @@ export interface WriteDurableJsonOptions extends JsonFormatOptions, Omit<WriteDu
 /** Options of {@link writeDurableJsonSync}: those of {@link writeDurableJson} but the signal. */
 export interface WriteDurableJsonSyncOptions extends JsonFormatOptions, Omit<WriteDurableSyncOptions, 'encoding'> {}
 
-const JSON_OPTION_NAMES = ['spaces', 'replacer', 'EOL', 'finalEOL'] as const satisfies readonly (keyof JsonFormatOptions)[];
+/** @internal The names of jsonfile's formatting options. */
+export const JSON_FORMAT_NAMES = ['spaces', 'replacer', 'EOL', 'finalEOL'] as const satisfies readonly (keyof JsonFormatOptions)[];
 
-/** The JSON text of `value` as `options` ask; a TypeError when it has none (undefined, a function, a symbol) or cannot be made (a cycle, a BigInt). */
-function jsonText(value: unknown, options: Record<string, unknown>, operation: string): string {
-  if (options['encoding'] !== undefined) {
-    throw invalidArgValue(`${operation}: encoding is not an option here; JSON is written as UTF-8`);
-  }
-  const spaces = options['spaces'];
-  if (spaces !== undefined && typeof spaces !== 'number' && typeof spaces !== 'string') {
-    throw invalidArgType(`${operation}: spaces must be a number or a string; received ${describeValue(spaces)}`);
-  }
-  const replacer = options['replacer'];
-  if (replacer !== undefined && replacer !== null && typeof replacer !== 'function' && !Array.isArray(replacer)) {
-    throw invalidArgType(`${operation}: replacer must be a function or an array of property names; received ${describeValue(replacer)}`);
-  }
-  const eol = checkString(options['EOL'], '\n', 'EOL', operation);
+/** `JSON.stringify`'s replacer, as its overloads take it (either form). */
+type StringifyReplacer = Parameters<typeof JSON.stringify>[1];
+
+function checkReplacer(value: unknown, operation: string): StringifyReplacer {
+  if (value === undefined || value === null) return null;
+  // typeof and Array.isArray checked it; the overloads of JSON.stringify take either form.
+  if (typeof value === 'function' || Array.isArray(value)) return value as StringifyReplacer;
+  throw invalidArgType(`${operation}: replacer must be a function or an array of property names; received ${describeValue(value)}`);
+}
+
+function checkSpaces(value: unknown, operation: string): number | string | undefined {
+  if (value === undefined || typeof value === 'number' || typeof value === 'string') return value;
+  throw invalidArgType(`${operation}: spaces must be a number or a string; received ${describeValue(value)}`);
+}
+
+/**
+ * @internal jsonfile's `stringify(value, options)` (what fs-extra writes): `JSON.stringify(value,
+ * replacer, spaces)`, every `\n` made `EOL`, and `EOL` at the end unless `finalEOL` is false; its
+ * options checked (`options` as the prologue returned them). A TypeError when `value` has no JSON
+ * text (undefined, a function) or cannot be stringified (a cycle, a BigInt).
+ */
+export function jsonText(value: unknown, options: Readonly<Record<string, unknown>>, operation: string): string {
+  const spaces = checkSpaces(options['spaces'], operation);
+  const replacer = checkReplacer(options['replacer'], operation);
+  const eol = options['EOL'] ?? '\n';
+  if (typeof eol !== 'string') throw invalidArgType(`${operation}: EOL must be a string; received ${describeValue(eol)}`);
   const finalEOL = checkBoolean(options['finalEOL'], true, 'finalEOL', operation);
-  // JSON.stringify's overloads take either form of replacer; typeof and Array.isArray checked it above.
-  const text: unknown = JSON.stringify(value, replacer as Parameters<typeof JSON.stringify>[1], spaces);
+  const text: unknown = JSON.stringify(value, replacer, spaces);
   if (typeof text !== 'string') {
     throw invalidArgType(`${operation}: value must be something JSON can represent; received ${describeValue(value)}`);
   }
-  return (eol === '\n' ? text : text.replaceAll('\n', eol)) + (finalEOL ? eol : '');
+  return text.replaceAll('\n', eol) + (finalEOL ? eol : '');
+}
+
+/** The text `writeDurableJson` writes: JSON is UTF-8, so `encoding` is no option there. */
+function durableJsonText(value: unknown, options: Readonly<Record<string, unknown>>, operation: string): string {
+  if (options['encoding'] !== undefined) {
+    throw invalidArgValue(`${operation}: encoding is not an option here; JSON is written as UTF-8`);
+  }
+  return jsonText(value, options, operation);
 }
 
 /**
@@ -70,7 +90,7 @@ function jsonText(value: unknown, options: Record<string, unknown>, operation: s
  */
 export function writeDurableJson(path: string | URL, value: unknown, options?: WriteDurableJsonOptions): Promise<WriteDurableResult> {
   const operation = 'writeDurableJson';
-  return writeDurableWith(operation, path, options, JSON_OPTION_NAMES, (o) => jsonText(value, o, operation));
+  return writeDurableWith(operation, path, options, JSON_FORMAT_NAMES, (o) => durableJsonText(value, o, operation));
 }
 
 /**
@@ -84,5 +104,5 @@ export function writeDurableJson(path: string | URL, value: unknown, options?: W
  */
 export function writeDurableJsonSync(path: string | URL, value: unknown, options?: WriteDurableJsonSyncOptions): WriteDurableResult {
   const operation = 'writeDurableJsonSync';
-  return writeDurableSyncWith(operation, path, options, JSON_OPTION_NAMES, (o) => jsonText(value, o, operation));
+  return writeDurableSyncWith(operation, path, options, JSON_FORMAT_NAMES, (o) => durableJsonText(value, o, operation));
 }
