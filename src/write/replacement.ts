@@ -151,6 +151,12 @@ function* createTemp(io: FileIo, target: string, ctx: FailureContext): Operation
 /** Parents (with `createParents`), the directory held, the temp file created; on failure nothing is left held. */
 export function* prepareReplacement(io: FileIo, plan: WritePlan, resolved: ResolvedTarget, ctx: FailureContext): Operation<Replacement> {
   const directory = nodePath.dirname(resolved.path);
+  if (!resolved.directoryExists && !plan.createParents) {
+    // The kernel fails the walk at the first missing directory, even where a later `..` would
+    // lead back to one that exists (`missing/../f`), as fs.writeFile does.
+    const missing = Object.assign(new Error(`no such file or directory: a directory in ${plan.target}`), { code: 'ENOENT' });
+    throw wrapError('open', missing, ctx, `opening the directory of ${plan.target}`);
+  }
   const parents =
     plan.createParents && !resolved.directoryExists ? yield* createDirectories(io, directory, plan.directorySync, ctx) : NONE_CREATED;
   throwIfAborted(plan.signal, 'open', ctx);

@@ -212,6 +212,19 @@ describe.each(writeModes)('$name writes the file the kernel opens for the path',
     });
   }
 
+  it.each([
+    ["a missing directory followed by '..' in the caller's path", 'missing/../f', []],
+    ["a dangling link whose target passes a missing directory and '..'", 'via', [['via', 'nowhere/../f']]],
+  ] as const)('%s: ENOENT at stage open, as the kernel fails the walk, nothing changed', async (_name, path, links) => {
+    const compared = await compareWithKernel({
+      layout: { links },
+      kernel: (at) => writeFileSync(at(path), DATA),
+      library: (at) => write(at(path), DATA),
+      stage: 'open',
+    });
+    expect([compared.kernelCode, compared.changed]).toEqual(['ENOENT', []]);
+  });
+
   it("createParents with d/../newdir/deeper/file creates the directories under real/, where mkdir -p puts them", async () => {
     const path = 'd/../newdir/deeper/file';
     const compared = await compareWithKernel({
