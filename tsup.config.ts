@@ -1,9 +1,19 @@
 import { defineConfig } from 'tsup';
+import pkg from './package.json' with { type: 'json' };
+
+/** The library's entry points: ESM and CommonJS, with types. */
+const library = { index: 'src/index.ts', testing: 'src/testing.ts', compat: 'src/compat.ts' };
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', testing: 'src/testing.ts', compat: 'src/compat.ts' },
+  // cli: the `durable-write` command (package.json's bin), ESM only and without types.
+  entry: { ...library, cli: 'src/cli.ts' },
   format: ['esm', 'cjs'],
-  dts: true,
+  dts: { entry: library },
+  esbuildOptions(options, { format }) {
+    if (format === 'cjs') options.entryPoints = library;
+  },
+  // `durable-write --version`, without reading package.json at run time.
+  define: { __DURABLE_WRITE_VERSION__: JSON.stringify(pkg.version) },
   clean: true,
   sourcemap: true,
   target: 'node20',

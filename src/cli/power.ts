@@ -1,0 +1,130 @@
+/**
+ * `durable-write power VERB`: BMC power control through `IpmitoolPowerController`. The hard
+ * verbs (`reset`, `cycle`, `off`) first flush this machine's page cache with `syncAll()` and act
+ * only once it succeeded, which turns the lossy `ipmitool chassis power reset` into one safe
+ * command; `--no-sync` skips the flush. There is no `--password`: the password comes from a file
+ * (`-f`, read by ipmitool) or an environment variable (passed on as `IPMI_PASSWORD` with `-E`),
+ * never from a command line, and it is never printed.
+ *
+ * @internal
+ * @module
+ */
+import { IpmitoolPowerController, type IpmitoolPowerControllerOptions } from '../power/ipmitool.js';
+import { defineCommand } from './command.js';
+import { failureStatus, UsageError } from './errors.js';
+import { formatDuration, roundMs } from './output.js';
+import { timedFlush } from './sync.js';
+import { parseChoice, parseInteger } from './values.js';
+
+/** The verbs, by their command-line name, with the controller's method for each. */
+const METHODS = { status: 'status', on: 'on', off: 'off', cycle: 'cycle', reset: 'reset', 'soft-off': 'softOff' } as const;
+type Verb = keyof typeof METHODS;
+const VERBS = Object.keys(METHODS).filter((word): word is Verb => Object.hasOwn(METHODS, word));
+
+/** The hard cuts: whatever is still in the page cache is lost, so they flush first. */
+const FLUSH_FIRST: ReadonlySet<Verb> = new Set(['off', 'cycle', 'reset']);
+
+/** The password variable used with `--host` when no password source is named, as ipmitool's `-E` reads it. */
+const DEFAULT_PASSWORD_ENV = 'IPMI_PASSWORD';
+
+const OPTIONS = {
+  host: { type: 'string', value: 'HOST', help: "the BMC's host name or address (lanplus); without it, in-band through /dev/ipmi0 (root)" },
+  port: { type: 'string', value: 'PORT', help: "the BMC's UDP port, 1 to 65535 (default 623)" },
+  user: { type: 'string', value: 'USER', help: 'the BMC user (default: ipmitool\'s null user)' },
+  'password-file': { type: 'string', value: 'FILE', help: 'a file whose first line is the password (read by ipmitool: -f FILE); keep it mode 600' },
+  'password-env': {
+    type: 'string',
+    value: 'VAR',
+    help: `an environment variable holding the password, passed to ipmitool as IPMI_PASSWORD with -E (default ${DEFAULT_PASSWORD_ENV}, with --host and no --password-file)`,
+  },
+  interface: { type: 'string', value: 'IF', help: 'open (in-band), lan or lanplus (default: lanplus with --host, else open)' },
+  'cipher-suite': { type: 'string', value: 'N', help: 'the RMCP+ cipher suite, 0 to 17, lanplus only (default 3)' },
+  privilege: { type: 'string', value: 'LEVEL', help: 'the session privilege: user, operator or administrator (ipmitool\'s default: administrator)' },
+  timeout: { type: 'string', value: 'SECONDS', help: 'seconds ipmitool waits for each reply, 1 to 3600 (ipmitool -N)' },
+  retries: { type: 'string', value: 'N', help: 'retries per request, 0 to 100 (ipmitool -R)' },
+  'no-sync': { type: 'boolean', help: 'reset, cycle, off: do not flush first (unflushed data is lost)' },
+} as const;
+
+/** The options of a remote BMC, which make no sense in-band. */
+const REMOTE_ONLY = ['port', 'user', 'password-file', 'password-env', 'cipher-suite', 'privilege', 'timeout', 'retries'] as const;
+
+export const powerCommand = defineCommand({
+  name: 'power',
+  arguments: 'VERB',
+  summary: 'BMC power control over ipmitool: status, on, off, cycle, reset, soft-off',
+  description: [
+    'VERB is status (prints on or off), on, off, cycle, reset or soft-off (an ACPI power-button press: the OS shuts down ' +
+      'in order and flushes by itself).',
+    'reset, cycle and off cut the power without a shutdown, so they first flush this machine with sync(2), printed with ' +
+      'its time, and act only if it succeeded; a failed flush exits 1 without touching the power. --no-sync skips the ' +
+      'flush. on, status and soft-off do not flush.',
+    'The password is never on a command line: give --password-file FILE (read by ipmitool) or --password-env VAR ' +
+      `(default ${DEFAULT_PASSWORD_ENV}; set it to the empty string for an empty password). It is never printed.`,
+  ],
+  options: OPTIONS,
+  refused: {
+    password: 'a password on a command line is visible to every user (ps, /proc); use --password-file FILE or --password-env VAR',
+  },
+  arity: { min: 1, max: 1 },
+  async run({ values, positionals: [word = ''] }, context) {
+    const verb = parseChoice('power verb', word, VERBS);
+    const controller = controllerFor(values);
+    const { out, signal } = context;
+    const flush = FLUSH_FIRST.has(verb) && values['no-sync'] !== true ? await timedFlush('sync', undefined, context, 'power') : undefined;
+    if (flush !== undefined && !flush.ok) {
+      // Never a hard cut after a failed flush: the data it was to save may not be on disk.
+      out.note(`durable-write power: ${verb} NOT sent, because the flush before it failed`);
+      out.result({ command: 'power', verb, ok: false, flushed: flush });
+      return failureStatus(undefined, signal);
+    }
+    const progress = out.progress(`power ${verb}:`);
+    const started = performance.now();
+    const state = await (verb === 'status' ? controller.status({ signal }) : controller[METHODS[verb]]({ signal })).finally(() => progress.done());
+    const ms = performance.now() - started;
+    if (state !== undefined) out.line(state);
+    else if (verb === 'soft-off') out.line(`power soft-off: requested in ${formatDuration(ms)} (the OS shuts down if it honours the ACPI power button)`);
+    else out.line(`power ${verb}: done in ${formatDuration(ms)}`);
+    out.result({ command: 'power', verb, ok: true, ...(state === undefined ? {} : { state }), flushed: flush ?? null, ms: roundMs(ms) });
+    return 0;
+  },
+});
+
+/** The parsed options of `power`. */
+type PowerValues = { readonly [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+/** The controller the options describe; a {@link UsageError} for a combination that cannot work. */
+function controllerFor(values: PowerValues): IpmitoolPowerController {
+  const host = values.host;
+  if (host === undefined) {
+    const remote = REMOTE_ONLY.filter((name) => values[name] !== undefined).map((name) => `--${name}`);
+    if (remote.length > 0) {
+      throw new UsageError(`${remote.join(', ')} need --host (without --host, power control is in-band through /dev/ipmi0 and takes no credentials)`);
+    }
+  }
+  const passwordFile = values['password-file'];
+  if (passwordFile !== undefined && values['password-env'] !== undefined) throw new UsageError('give --password-file or --password-env, not both');
+  const passwordEnv = host === undefined || passwordFile !== undefined ? undefined : (values['password-env'] ?? DEFAULT_PASSWORD_ENV);
+  const integer = (name: 'port' | 'cipher-suite' | 'timeout' | 'retries', min: number, max: number): number | undefined => {
+    const text = values[name];
+    return text === undefined ? undefined : parseInteger(`--${name}`, text, min, max);
+  };
+  const options: IpmitoolPowerControllerOptions = {
+    host,
+    port: integer('port', 1, 65535),
+    username: values.user,
+    passwordFile,
+    passwordEnv,
+    interface: values.interface === undefined ? undefined : parseChoice('interface', values.interface, ['open', 'lan', 'lanplus']),
+    cipherSuite: integer('cipher-suite', 0, 17),
+    privilegeLevel: values.privilege === undefined ? undefined : parseChoice('privilege level', values.privilege, ['user', 'operator', 'administrator']),
+    timeoutSeconds: integer('timeout', 1, 3600),
+    retries: integer('retries', 0, 100),
+  };
+  if (passwordEnv !== undefined && process.env[passwordEnv] === undefined) {
+    throw new UsageError(
+      `no password: ${passwordEnv} is not set; set it (to the empty string for an empty password), or give --password-file FILE or --password-env VAR`,
+    );
+  }
+  // Its TypeErrors (a host starting with '-', a user over 16 bytes...) are usage errors: exit 2.
+  return new IpmitoolPowerController(options);
+}
