@@ -2,7 +2,8 @@
 /**
  * Power-loss harness (issue 5): boots a Linux guest under QEMU per trial, lets it write with the
  * library and hard-reset itself through its simulated BMC (`ipmitool -I open chassis power reset`
- * via the library's IpmitoolPowerController), then checks on the host what the disk kept.
+ * via the library's IpmitoolPowerController; in (g), with the durable-write command from a shell
+ * script), then checks on the host what the disk kept.
  *
  *   node test/powerloss/run.mjs
  *
@@ -85,6 +86,14 @@ if (/\s/.test(repoDir)) prerequisiteMissing(`the repository path ${JSON.stringif
 if (!libModule.startsWith(repoDir + path.sep)) prerequisiteMissing(`POWERLOSS_LIB must be inside ${repoDir} (the guest sees only that share)`);
 const libProblem = await checkLibrary(libModule);
 if (libProblem !== undefined) prerequisiteMissing(libProblem);
+// The durable-write command the shell scenarios run: dist/cli.js next to the module the guest imports.
+const cliUsers = selected.filter((s) => s.cli === true).map((s) => `(${s.id})`);
+/** @param {string} lib */
+const lacksCli = (lib) => cliUsers.length > 0 && !fs.existsSync(path.join(path.dirname(lib), 'cli.js'));
+if (lacksCli(libModule)) {
+  const cli = path.relative(repoDir, path.join(path.dirname(libModule), 'cli.js'));
+  prerequisiteMissing(`the durable-write command ${cli}, which scenario ${cliUsers.join(', ')} runs (run npm run build)`);
+}
 
 const runStarted = Date.now();
 const runId = `${new Date(runStarted).toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${process.pid}`;
@@ -110,6 +119,7 @@ if (libModule === defaultLib) {
   guestLib = path.join(snapshot, 'dist', 'index.js');
   const snapshotProblem = await checkLibrary(guestLib);
   if (snapshotProblem !== undefined) prerequisiteMissing(`the snapshot of dist/ is incomplete (was it being rebuilt?): ${snapshotProblem}`);
+  if (lacksCli(guestLib)) prerequisiteMissing('the snapshot of dist/ has no cli.js (was it being rebuilt?)');
 }
 const libSha256 = createHash('sha256').update(fs.readFileSync(guestLib)).digest('hex');
 const initrd = buildInitramfs({
@@ -273,7 +283,7 @@ const markdown = [
   '',
   `| scenario | trials | ${outcomes.join(' | ')} | verdict |`,
   `| --- | ---: | ${outcomes.map(() => '---:').join(' | ')} | --- |`,
-  ...summary.map((s) => `| (${s.id}) ${s.title} | ${s.trials} | ${outcomes.map((o) => s.counts[o]).join(' | ')} | ${s.verdict} |`),
+  ...summary.map((s) => `| (${s.id}) ${s.title.replace(/\|/g, '\\|')} | ${s.trials} | ${outcomes.map((o) => s.counts[o]).join(' | ')} | ${s.verdict} |`),
   '',
 ].join('\n');
 fs.writeFileSync(resultsPath.replace(/\.json$/, '') + '.md', markdown);

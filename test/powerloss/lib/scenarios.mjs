@@ -4,6 +4,9 @@
  * BMC with the library's own `IpmitoolPowerController` in in-band mode (`ipmitool -I open chassis
  * power reset` through /dev/ipmi0). The host then checks what the disk kept.
  *
+ * Scenarios (g) and (g0) are an operator's shell script instead: they run `/bin/sh -c` with the
+ * durable-write command line tool (dist/cli.js) on PATH, or with plain `cat` and `ipmitool`.
+ *
  * `durable: false` marks the naive twin: it must lose data in at least one trial, or the harness
  * is blind. Every durable scenario must keep the new file intact in every trial (scenario (e) may
  * also keep the old file whole: a replacement is atomic, old or new, never empty or torn).
@@ -23,6 +26,11 @@
  * @property {Buffer} data     the new contents
  * @property {(name: string) => void} mark  prints `POWERLOSS:MARK <name>` on the console
  * @property {() => Promise<void>} settle  waits the scenario's `settleMs` (if any), then marks `settled`
+ * @property {(script: string) => Promise<void>} shell  runs `script` with `/bin/sh -c` as an
+ *   operator's script: `set -eu`, `durable-write` on PATH (a wrapper that runs `node <dist>/cli.js`,
+ *   dist being the library module's directory), `$FILE` the target, `$PAYLOAD` a file in the
+ *   guest's RAM (/tmp) holding `data`, and a shell function `mark NAME` that prints the marker as
+ *   `mark` does; rejects when the script exits non-zero
  */
 
 /**
@@ -35,6 +43,8 @@
  * @property {number} [settleMs]        wait between the write and the reset (default 0); scenario
  *   (e) and its twin wait past ext4's 5 s journal commit, so a truncation that was not followed by
  *   an fsync is on disk when the reset lands (the classic zero-length file)
+ * @property {boolean} [cli]           runs the durable-write command (dist/cli.js next to the library
+ *   module), so the run needs it built
  * @property {(ctx: GuestContext) => Promise<void>} run
  */
 
@@ -136,6 +146,33 @@ export const scenarios = [
       await syncAll();
       mark('synced');
       await power.reset();
+    },
+  },
+  {
+    id: 'g',
+    title: 'sh: cat payload | durable-write write FILE, then durable-write power reset --interface open',
+    durable: true,
+    cli: true,
+    target: 'g.bin',
+    async run({ shell }) {
+      await shell(`
+        cat "$PAYLOAD" | durable-write write "$FILE"
+        mark written
+        durable-write power reset --interface open
+      `);
+    },
+  },
+  {
+    id: 'g0',
+    title: 'sh: cat payload > FILE, then ipmitool -I open chassis power reset (twin of g)',
+    durable: false,
+    target: 'g0.bin',
+    async run({ shell }) {
+      await shell(`
+        cat "$PAYLOAD" > "$FILE"
+        mark written
+        ipmitool -I open chassis power reset
+      `);
     },
   },
 ];
