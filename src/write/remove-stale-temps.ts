@@ -207,7 +207,7 @@ function prepare(dir: unknown, options: unknown, mode: CallMode, operation: stri
  * @returns the temp files removed and those kept: {@link RemoveStaleTempsResult}.
  * @throws `TypeError` for bad arguments or an `fs` without `readdir` (before the disk is
  *   touched); {@link DurableWriteError} with stage `stat` when `dir` cannot be listed or a file
- *   examined, stage `rename` when a file cannot be removed (the message lists those already
+ *   examined, stage `remove` when a file cannot be removed (the message lists those already
  *   removed); {@link AbortError}.
  *
  * @example
