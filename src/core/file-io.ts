@@ -59,8 +59,20 @@ export interface FileIo {
   readdir(path: string): Effect<string[]>;
 }
 
-/** Builds the primitives over `fs`. */
+/** The primitives of each seam, built once: the object also stands for its seam (directory fsync groups are keyed by it). */
+const built = new WeakMap<DurableFileSystem, FileIo>();
+
+/** The primitives over `fs` (the same object for the same seam). */
 export function fileIo(fs: DurableFileSystem): FileIo {
+  let io = built.get(fs);
+  if (io === undefined) {
+    io = primitivesOver(fs);
+    built.set(fs, io);
+  }
+  return io;
+}
+
+function primitivesOver(fs: DurableFileSystem): FileIo {
   return {
     open: (path, flags, mode) => ({
       step: 'open',

@@ -8,10 +8,11 @@
  * @internal
  * @module
  */
-import type { Operation } from '../core/effect.js';
+import type { Effect, Operation } from '../core/effect.js';
 import { errnoCode, isDurableWriteError, type DurableWriteError } from '../core/errors.js';
 import { attempt, quietly, type FailureContext } from '../core/failure.js';
 import { OPEN_DIRECTORY, OPEN_READ, type DirectorySyncPolicy, type FileIo, type FlushMethod, type OpenFile } from '../core/file-io.js';
+import { sharedDirectoryFsync } from './directory-fsync-group.js';
 
 /** What became of a directory fsync. */
 export interface DirectorySyncOutcome {
@@ -71,7 +72,23 @@ export function* releaseDirectory(io: FileIo, held: HeldDirectory): Operation<vo
 }
 
 /**
- * `fsync` of a held directory, then `close`. A failed fsync rejects (stage `flush-directory`)
+ * `fsync(dir)` on a held descriptor. Synchronously, this caller's own fsync; asynchronously, a
+ * fsync shared with the concurrent operations renaming into the same directory (group commit,
+ * see `directory-fsync-group.ts`): one that starts after this call, on the descriptor of the
+ * first caller of its batch.
+ */
+function directoryFsync(io: FileIo, held: HeldDirectory, file: OpenFile): Effect<void> {
+  const own = io.flush(file, 'fsync');
+  return {
+    step: own.step,
+    sync: () => own.sync(),
+    async: () => sharedDirectoryFsync(io, held.path, () => own.async()),
+  };
+}
+
+/**
+ * `fsync` of a held directory (shared with concurrent async operations on the same directory),
+ * then `close`. A failed fsync rejects (stage `flush-directory`)
  * unless `policy` tolerates it; once it succeeded, the close cannot lose anything and its
  * failure is ignored.
  */
@@ -79,7 +96,7 @@ export function* syncHeldDirectory(io: FileIo, held: HeldDirectory, policy: Dire
   const file = held.file;
   if (file === undefined) return { synced: false, error: held.refused };
   try {
-    yield* attempt('flush-directory', io.flush(file, 'fsync'), { ...ctx, tmpPath: undefined });
+    yield* attempt('flush-directory', directoryFsync(io, held, file), { ...ctx, tmpPath: undefined });
   } catch (error) {
     yield* quietly(io.close(file));
     if (tolerated(error, policy)) return { synced: false, error };
