@@ -6,7 +6,9 @@ const library = { index: 'src/index.ts', testing: 'src/testing.ts', compat: 'src
 
 export default defineConfig({
   // cli: the `durable-write` command (package.json's bin), ESM only and without types.
-  entry: { ...library, cli: 'src/cli.ts' },
+  // write-worker: the thread writeDurable hands small writes to (src/write/write-offload.ts),
+  // ESM only: the CommonJS build starts the same file.
+  entry: { ...library, cli: 'src/cli.ts', 'write-worker': 'src/write/write-worker.ts' },
   format: ['esm', 'cjs'],
   dts: { entry: library },
   esbuildOptions(options, { format }) {
@@ -17,6 +19,8 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // import.meta.url in the CommonJS build (where write-offload.ts finds the worker file).
+  shims: true,
   platform: 'node',
   // Shared chunks, not a copy of src/write per entry: the per-file write queue and the registry
   // of temp files in use are module state, which index and compat must share in one process.

@@ -2,11 +2,18 @@
  * The temporary files this process holds right now (created, not yet renamed or removed), so
  * that cleaning up after crashed writers never removes one a live write is using.
  *
+ * A write run by the write worker creates its temp file on another thread, under a name this
+ * thread never learns; its target is held instead ({@link holdTarget}), and every temp name
+ * that can belong to that target counts as held.
+ *
  * @internal
  * @module
  */
+import * as nodePath from 'node:path';
 
 const held = new Set<string>();
+/** Targets being written by the worker, with how many writes to each are in flight. */
+const heldTargets = new Map<string, number>();
 
 /** Records `tmpPath` as in use from its creation... */
 export function holdTemp(tmpPath: string): void {
@@ -18,7 +25,34 @@ export function releaseTemp(tmpPath: string): void {
   held.delete(tmpPath);
 }
 
+/** Records that a write to `target` runs elsewhere: any temp file it may have is held... */
+export function holdTarget(target: string): void {
+  heldTargets.set(target, (heldTargets.get(target) ?? 0) + 1);
+}
+
+/** ...until that write has ended. */
+export function releaseTarget(target: string): void {
+  const count = (heldTargets.get(target) ?? 0) - 1;
+  if (count > 0) heldTargets.set(target, count);
+  else heldTargets.delete(target);
+}
+
+/** `.<target name, maybe cut>.<hex>.tmp` (see `temp-name.ts`): the part of the target's name. */
+const TEMP_NAME = /^\.(.*)\.[0-9a-f]{8,12}\.tmp$/;
+
+/** Whether `tmpPath` can be the temp file of a write to a held target. */
+function belongsToHeldTarget(tmpPath: string): boolean {
+  if (heldTargets.size === 0) return false;
+  const cut = TEMP_NAME.exec(nodePath.basename(tmpPath))?.[1];
+  if (cut === undefined) return false;
+  const directory = nodePath.dirname(tmpPath);
+  for (const target of heldTargets.keys()) {
+    if (nodePath.dirname(target) === directory && nodePath.basename(target).startsWith(cut)) return true;
+  }
+  return false;
+}
+
 /** Whether a write in this process holds `tmpPath`. */
 export function isTempHeld(tmpPath: string): boolean {
-  return held.has(tmpPath);
+  return held.has(tmpPath) || belongsToHeldTarget(tmpPath);
 }

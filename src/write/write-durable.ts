@@ -29,6 +29,7 @@ import {
   type WritePlan,
 } from './replacement.js';
 import type { ResolvedTarget } from './resolve-target.js';
+import { mayOffload, offload } from './write-offload.js';
 import { WRITE_OPTION_NAMES, type WriteDurableOptions, type WriteDurableResult, type WriteDurableSyncOptions } from './write-options.js';
 
 export type { DataChunk, WriteDurableData } from './data-source.js';
@@ -78,8 +79,9 @@ function callHook(hook: (tmpPath: string) => void | Promise<void>, tmpPath: stri
  * temp file, data, owner, mode, flush, close, rename; then the directory fsync.
  * `resolved` is the target as resolved at admission; `undefined` to resolve it again here (after
  * waiting for earlier writes, which may have changed its mode or owner).
+ * @internal exported for the write worker, which runs it under the sync driver.
  */
-function* writeDurableOperation(
+export function* writeDurableOperation(
   plan: WritePlan,
   resolvedEarlier: ResolvedTarget | undefined,
   source: ChunkSource,
@@ -183,12 +185,16 @@ export function writeDurableWith(
   }
   const ctx: FailureContext = { operation, path: plan.target };
   const source = chunkSource(data, plan.encoding, plan.signal, operation);
-  const resolution = runAsync(resolveOperation(plan, ctx), plan.observe);
+  // A call the worker may take resolves its target here and now (see write-offload.ts).
+  const whole = mayOffload(plan, data) ? data : undefined;
+  const resolution = whole !== undefined ? resolveNow(plan, ctx) : runAsync(resolveOperation(plan, ctx), plan.observe);
   const written = admitInOrder(resolution, (resolved) => resolved.path, plan.signal).then(({ resolved, superseded }) => {
     if (superseded) throw supersededError(resolved.path, ctx);
     return enqueue(
       resolved.path,
-      (waited) => runAsync(writeDurableOperation(plan, waited ? undefined : resolved, source, ctx), plan.observe),
+      (waited) =>
+        (whole !== undefined && !waited ? offload(plan, whole, resolved, operation) : undefined) ??
+        runAsync(writeDurableOperation(plan, waited ? undefined : resolved, source, ctx), plan.observe),
       plan.signal,
     );
   });
@@ -248,6 +254,15 @@ export function writeDurableSyncWith(
   const result = runSync(writeDurableOperation(plan, resolved, chunkSource(data, plan.encoding, undefined, operation), ctx), plan.observe);
   recordSyncWrite(resolved.path);
   return result;
+}
+
+/** The target resolved on the calling thread, as a promise (settled already). */
+function resolveNow(plan: WritePlan, ctx: FailureContext): Promise<ResolvedTarget> {
+  try {
+    return Promise.resolve(runSync(resolveOperation(plan, ctx)));
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /** What `writeDurable` accepts as data, for messages. */

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface Syscall {
+  /** The thread that made it (its id as strace prints it; the main thread's is the process id). */
+  readonly thread: string;
   readonly name: string;
   /** The argument text, as strace prints it. */
   readonly args: string;
@@ -35,7 +37,7 @@ export function traceNode(script: string, args: readonly string[] = [], calls = 
 /** Parses `strace -f -o` output. */
 export function parseTrace(text: string): Syscall[] {
   const pending = new Map<string, { index: number; head: string }>();
-  const lines: (string | undefined)[] = [];
+  const lines: ({ pid: string; body: string } | undefined)[] = [];
   for (const raw of text.split('\n')) {
     const match = /^(\d+)\s+(.*)$/.exec(raw);
     if (match === null) continue;
@@ -49,16 +51,16 @@ export function parseTrace(text: string): Syscall[] {
     const resumed = /^<\.\.\. \w+ resumed>(.*)$/.exec(body);
     const start = pending.get(pid);
     if (resumed !== null && start !== undefined) {
-      lines[start.index] = start.head + (resumed[1] ?? '');
+      lines[start.index] = { pid, body: start.head + (resumed[1] ?? '') };
       pending.delete(pid);
       continue;
     }
-    lines.push(body);
+    lines.push({ pid, body });
   }
   const calls: Syscall[] = [];
   for (const line of lines) {
-    const call = line === undefined ? null : /^(\w+)\((.*)\)\s+=\s+(.*)$/.exec(line);
-    if (call !== null) calls.push({ name: call[1] ?? '', args: call[2] ?? '', result: call[3] ?? '' });
+    const call = line === undefined ? null : /^(\w+)\((.*)\)\s+=\s+(.*)$/.exec(line.body);
+    if (call !== null && line !== undefined) calls.push({ thread: line.pid, name: call[1] ?? '', args: call[2] ?? '', result: call[3] ?? '' });
   }
   return calls;
 }

@@ -68,6 +68,28 @@ describe.skipIf(lacking !== undefined)(`syscall order under strace${lacking === 
     expect(steps).toEqual(DURABLE_ORDER);
   });
 
+  it('writeDurable on the write worker (a small write once the worker is up): the same order, every step from one thread, not the main one', () => {
+    requireBuild();
+    const dir = tempDir();
+    // The first call of a process starts the worker and takes the general path; the wait lets the worker load.
+    const script = `
+      const { writeDurable } = require(process.argv[1]);
+      const warm = require('node:path').join(require('node:os').tmpdir(), 'durable-write-warm-' + process.pid);
+      (async () => {
+        await writeDurable(warm, 'x');
+        require('node:fs').unlinkSync(warm);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await writeDurable(process.argv[2], 'payload');
+      })().catch(e => { console.error(e); process.exit(1); });`;
+    const trace = traceNode(script, [distCjs, join(dir, 'target')]);
+    expect(callsIn(trace, dir)).toEqual(DURABLE_ORDER);
+    const main = trace[0]?.thread;
+    const exclusive = trace.find((c) => c.name === 'openat' && c.args.includes(`"${dir}/.target.`) && c.args.includes('O_EXCL'));
+    const threads = new Set(trace.filter((c) => c.args.includes(`"${dir}`)).map((c) => c.thread));
+    expect(exclusive?.thread).not.toBe(main);
+    expect([...threads]).toEqual([exclusive?.thread]);
+  });
+
   it('renameDurable: fsync(source) → open both directories → rename → fsync(target dir) → fsync(source dir)', () => {
     requireBuild();
     const dir = tempDir();
