@@ -1,8 +1,10 @@
 /**
  * The data of a write as a source of byte chunks: one buffer for a string or an
  * `ArrayBufferView`, or chunks pulled one batch at a time from an iterable, an async iterable
- * or a Node `Readable`, so that a stream is written in bounded memory (a batch gathers small
- * chunks up to {@link BATCH_BYTES} to save syscalls; a larger chunk passes through uncopied).
+ * or a Node `Readable`, so that a stream is written in bounded memory. A batch gathers small
+ * chunks up to {@link BATCH_BYTES} (one copy, into memory reused batch after batch:
+ * `stream-batch-buffers.ts`) to save round trips to the thread pool; a chunk as large passes
+ * through uncopied, and a byte stream is asked for chunks that large (`stream-read-size.ts`).
  *
  * A source owns the caller's stream as `stream.pipeline` would: it listens for `'error'` from
  * the moment of the call (so a stream that fails before it is first read rejects the call
@@ -17,6 +19,8 @@ import { untilAborted } from '../core/abort.js';
 import { describeValue, invalidArgType } from '../core/arguments.js';
 import { isBytesLike, toBytes } from '../core/bytes.js';
 import type { Effect } from '../core/effect.js';
+import { createBatchBuffers } from './stream-batch-buffers.js';
+import { raiseReadSize } from './stream-read-size.js';
 
 /** A chunk of an iterable or stream. */
 export type DataChunk = string | NodeJS.ArrayBufferView;
@@ -24,12 +28,28 @@ export type DataChunk = string | NodeJS.ArrayBufferView;
 /** Everything `writeDurable` accepts as data. A Node `Readable` is an `AsyncIterable`. */
 export type WriteDurableData = string | NodeJS.ArrayBufferView | Iterable<DataChunk> | AsyncIterable<DataChunk>;
 
-/** Small chunks are gathered into writes of about this many bytes. */
-export const BATCH_BYTES = 64 * 1024;
+/**
+ * An iterable's or a stream's small chunks are gathered into writes of up to this many bytes,
+ * and a byte stream is asked for chunks of this size. Each write and each read of a file stream
+ * is a round trip through libuv's thread pool: in 64 KiB chunks, a 512 MiB file stream took
+ * three times as long as `dd bs=1M` (which reads and writes this size too).
+ */
+export const BATCH_BYTES = 1024 * 1024;
+
+/**
+ * The first batch of an iterable or a stream is passed on once it holds this many bytes (later
+ * ones, {@link BATCH_BYTES}): it is read before the temp file is created, so a slow stream's temp
+ * file appears, and a wrong chunk after it is a `write`-stage error, as soon as this much came in.
+ */
+export const FIRST_BATCH_BYTES = 64 * 1024;
 
 /** Pulls the bytes to write. Its effects are no file-system steps: `onStep` does not see them. */
 export interface ChunkSource {
-  /** The next batch of bytes, or `undefined` at the end. */
+  /**
+   * The next batch of bytes, or `undefined` at the end. A batch of gathered chunks lies in memory
+   * the source reuses: it stays valid until the second call after the one that returned it, so a
+   * consumer writes a batch to the end before it takes the batch after next.
+   */
   next(): Effect<Uint8Array | undefined>;
   /** Stops the source after a failure: destroys a stream, returns an iterator. Idempotent. */
   cancel(): Effect<void>;
@@ -106,12 +126,20 @@ function iteratorSource(
   const swallow = (): void => undefined;
   stream?.on('error', swallow);
   let iterator: Iterator<unknown> | AsyncIterator<unknown> | undefined;
+  /** A chunk that raising the stream's read size returned: the first one, not pulled from the iterator. */
+  let raised: unknown;
   let ended = false;
   let chunks = 0;
   let bytesSoFar = 0;
-  const open = (): Iterator<unknown> | AsyncIterator<unknown> => {
-    iterator ??= Symbol.asyncIterator in data ? data[Symbol.asyncIterator]() : data[Symbol.iterator]();
-    return iterator;
+  const nextChunk = (): IteratorResult<unknown> | Promise<IteratorResult<unknown>> => {
+    if (iterator === undefined) {
+      if (stream !== undefined) raised = raiseReadSize(stream, BATCH_BYTES);
+      iterator = Symbol.asyncIterator in data ? data[Symbol.asyncIterator]() : data[Symbol.iterator]();
+    }
+    if (raised === undefined) return iterator.next();
+    const value = raised;
+    raised = undefined;
+    return { done: false, value };
   };
   const chunkBytes = (chunk: unknown): Uint8Array => {
     if (isBytesLike(chunk)) return toBytes(chunk, encoding);
@@ -119,11 +147,17 @@ function iteratorSource(
       `${operation}: chunk ${chunks} of the data (after ${bytesSoFar} bytes) is ${describeValue(chunk)}; each chunk must be a string, Buffer or Uint8Array`,
     );
   };
-  const batch = async (): Promise<Uint8Array | undefined> => {
-    const parts: Uint8Array[] = [];
-    let size = 0;
-    while (!ended && size < BATCH_BYTES) {
-      const result = await open().next();
+  /** Bytes pulled that did not fit in the last batch: the start of the next one. */
+  let carried: Uint8Array | undefined;
+  /** The next bytes of the data (never empty), or `undefined` at its end. */
+  const pull = async (): Promise<Uint8Array | undefined> => {
+    if (carried !== undefined) {
+      const bytes = carried;
+      carried = undefined;
+      return bytes;
+    }
+    while (!ended) {
+      const result = await nextChunk();
       if (result.done === true) {
         ended = true;
         stream?.off('error', swallow);
@@ -132,12 +166,33 @@ function iteratorSource(
       const bytes = chunkBytes(result.value);
       chunks += 1;
       bytesSoFar += bytes.byteLength;
-      if (bytes.byteLength === 0) continue;
+      if (bytes.byteLength > 0) return bytes;
+    }
+    return undefined;
+  };
+  const buffers = createBatchBuffers(BATCH_BYTES);
+  let batches = 0;
+  /**
+   * The next batch, passed on once it holds its target size or the data ends: one chunk as it
+   * came, or small ones gathered into at most {@link BATCH_BYTES}.
+   */
+  const batch = async (): Promise<Uint8Array | undefined> => {
+    const target = batches === 0 ? FIRST_BATCH_BYTES : BATCH_BYTES;
+    batches += 1;
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    while (size < target) {
+      const bytes = await pull();
+      if (bytes === undefined) break;
+      if (size > 0 && size + bytes.byteLength > BATCH_BYTES) {
+        carried = bytes; // it would overflow this batch: it starts the next one
+        break;
+      }
       parts.push(bytes);
       size += bytes.byteLength;
     }
     if (parts.length <= 1) return parts[0];
-    return Buffer.concat(parts, size);
+    return buffers.gather(parts, size);
   };
   let cancelled = false;
   const cancel = async (): Promise<void> => {
