@@ -37,7 +37,7 @@ import { holdTarget, releaseTarget } from './held-temps.js';
 import type { WritePlan } from './replacement.js';
 import type { ResolvedTarget } from './resolve-target.js';
 import type { WriteDurableResult } from './write-options.js';
-import { receiveError, receiveResult, type WorkerMessage, type WriteJob } from './write-worker-protocol.js';
+import { receiveError, receiveResult, sendTarget, type WorkerMessage, type WriteJob } from './write-worker-protocol.js';
 
 /** The largest data offloaded, in bytes. */
 export const MAX_OFFLOADED_BYTES = 1024 * 1024;
@@ -147,6 +147,7 @@ export function offload(plan: WritePlan, data: string | NodeJS.ArrayBufferView, 
     id,
     operation,
     target: plan.target,
+    resolved: sendTarget(resolved),
     data: bytes,
     encoding: plan.encoding,
     mode: plan.mode,

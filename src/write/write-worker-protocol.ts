@@ -9,6 +9,8 @@
  */
 import { DurableWriteError, FlushError, isFlushError, type DurableWriteStage } from '../core/errors.js';
 import type { DirectorySyncPolicy, FlushMethod } from '../core/file-io.js';
+import type { DurableStats } from '../core/file-system.js';
+import type { ResolvedTarget } from './resolve-target.js';
 import type { WriteDurableResult } from './write-options.js';
 
 /** One `writeDurable` call for the worker: everything `planWrite` checked, and the data. */
@@ -16,6 +18,8 @@ export interface WriteJob {
   readonly id: number;
   readonly operation: string;
   readonly target: string;
+  /** The calling thread's resolution of `target`, which ordered the call: the write uses it, as the general path does. */
+  readonly resolved: SentTarget;
   /** A string (encoded in the worker) or a copy of the caller's bytes. */
   readonly data: string | Uint8Array;
   readonly encoding: BufferEncoding;
@@ -24,6 +28,13 @@ export interface WriteJob {
   readonly flush: FlushMethod;
   readonly directorySync: DirectorySyncPolicy;
   readonly createParents: boolean;
+}
+
+/** A resolved target, its stats as plain fields (a structured clone drops `isFile()` and the others). */
+export interface SentTarget {
+  readonly path: string;
+  readonly stats: Omit<DurableStats, 'isFile' | 'isDirectory' | 'isSymbolicLink'> | undefined;
+  readonly directoryExists: boolean;
 }
 
 /** An error as plain fields. */
@@ -136,4 +147,34 @@ export function receiveResult(sent: SentResult): WriteDurableResult {
     directorySyncErrors: sent.directorySyncErrors.map(receiveDurableWriteError),
     createdDirectories: [...sent.createdDirectories],
   };
+}
+
+/** `resolved` as plain fields. */
+export function sendTarget(resolved: ResolvedTarget): SentTarget {
+  const stats = resolved.stats;
+  return {
+    path: resolved.path,
+    directoryExists: resolved.directoryExists,
+    stats: stats === undefined ? undefined : { ino: stats.ino, mode: stats.mode, uid: stats.uid, gid: stats.gid, size: stats.size, mtimeMs: stats.mtimeMs },
+  };
+}
+
+/** The file type bits of a mode, and three of their values (`<sys/stat.h>`). */
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+
+/** The resolved target `sent` stood for, its stats' type tests answered from `mode`. */
+export function receiveTarget(sent: SentTarget): ResolvedTarget {
+  const fields = sent.stats;
+  if (fields === undefined) return { ...sent, stats: undefined };
+  const type = fields.mode & S_IFMT;
+  const stats: DurableStats = {
+    ...fields,
+    isFile: () => type === S_IFREG,
+    isDirectory: () => type === S_IFDIR,
+    isSymbolicLink: () => type === S_IFLNK,
+  };
+  return { ...sent, stats };
 }

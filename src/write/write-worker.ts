@@ -16,7 +16,7 @@ import { nodeFileSystem } from '../core/file-system.js';
 import { chunkSource } from './data-source.js';
 import type { WritePlan } from './replacement.js';
 import { writeDurableOperation } from './write-durable.js';
-import { sendError, sendResult, type WorkerMessage, type WriteJob } from './write-worker-protocol.js';
+import { receiveTarget, sendError, sendResult, type WorkerMessage, type WriteJob } from './write-worker-protocol.js';
 
 /** Runs one job to its end: the reply to send. */
 function run(job: WriteJob): WorkerMessage {
@@ -35,8 +35,8 @@ function run(job: WriteJob): WorkerMessage {
   };
   const ctx: FailureContext = { operation: job.operation, path: job.target };
   try {
-    // Resolved again here: the calling thread's resolution ordered the call; this one is the write's.
-    const result = runSync(writeDurableOperation(plan, undefined, chunkSource(job.data, job.encoding, undefined, job.operation), ctx));
+    // The calling thread's resolution, as the general path uses its own when the call did not wait.
+    const result = runSync(writeDurableOperation(plan, receiveTarget(job.resolved), chunkSource(job.data, job.encoding, undefined, job.operation), ctx));
     return { type: 'done', id: job.id, result: sendResult(result) };
   } catch (error) {
     return { type: 'failed', id: job.id, error: sendError(error) };

@@ -6,13 +6,13 @@
  * thread: the protocol's errors survive a structured clone, and a held target holds its temps.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DurableWriteError, FlushError, isFlushError } from '../../src/core/errors.js';
 import { holdTarget, isTempHeld, releaseTarget } from '../../src/write/held-temps.js';
 import { tempPathFor } from '../../src/write/temp-name.js';
-import { receiveError, receiveResult, sendError, sendResult } from '../../src/write/write-worker-protocol.js';
+import { receiveError, receiveResult, receiveTarget, sendError, sendResult, sendTarget } from '../../src/write/write-worker-protocol.js';
 import { distCjs, distEsm, requireBuild } from '../support/built-package.js';
 import { missing } from '../support/prerequisites.js';
 import { fdArg, traceNode } from '../support/strace.js';
@@ -88,6 +88,20 @@ describe('through the built package', () => {
     expect(first).toEqual({ path: join(dir, 'f'), bytesWritten: 5, directorySynced: true, directorySyncErrors: [], createdDirectories: [] });
   });
 
+  it('the worker writes the file the calling thread resolved: through a symlink, keeping the existing mode', () => {
+    requireBuild();
+    const dir = tempDir();
+    writeFileSync(join(dir, 'real'), 'old', { mode: 0o640 });
+    symlinkSync('real', join(dir, 'link'));
+    const script = `${WARM}
+      const result = await writeDurable(process.argv[2] + '/link', 'new');
+      console.log(JSON.stringify(result.path));`;
+    expect(JSON.parse(runEsm(script, [dir]))).toBe(join(dir, 'real'));
+    expect(lstatSync(join(dir, 'link')).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(dir, 'real'), 'utf8')).toBe('new');
+    expect(lstatSync(join(dir, 'real')).mode & 0o777).toBe(0o640);
+  });
+
   const lacking = missing({ tools: ['strace'] });
   it.skipIf(lacking !== undefined)(`64 concurrent writes into one directory share its fsyncs (strace counts them)${lacking === undefined ? '' : ` (skipped: ${lacking})`}`, () => {
     requireBuild();
@@ -138,6 +152,19 @@ describe('the protocol', () => {
     const back = receiveResult(structuredClone(sendResult(result)));
     expect(back).toEqual(result);
     expect(back.directorySyncErrors[0]).toBeInstanceOf(DurableWriteError);
+  });
+  it('a resolved target survives a structured clone: its stats fields, and isFile/isDirectory/isSymbolicLink from its mode', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'file'), 'x');
+    mkdirSync(join(dir, 'sub'));
+    symlinkSync('file', join(dir, 'link'));
+    for (const name of ['file', 'sub', 'link']) {
+      const stats = lstatSync(join(dir, name));
+      const back = receiveTarget(structuredClone(sendTarget({ path: join(dir, name), stats, directoryExists: true })));
+      expect(back.stats).toMatchObject({ ino: stats.ino, mode: stats.mode, uid: stats.uid, gid: stats.gid, size: stats.size, mtimeMs: stats.mtimeMs });
+      expect([back.stats?.isFile(), back.stats?.isDirectory(), back.stats?.isSymbolicLink()]).toEqual([stats.isFile(), stats.isDirectory(), stats.isSymbolicLink()]);
+    }
+    expect(receiveTarget(structuredClone(sendTarget({ path: '/d/new', stats: undefined, directoryExists: false })))).toEqual({ path: '/d/new', stats: undefined, directoryExists: false });
   });
 });
 
