@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Side-by-side cost of a durable write: writeDurable against fs.writeFile (no flush at all),
 // fs-extra's outputFile (no flush) and write-file-atomic (fsyncs the file, not the directory).
-// Usage: npm run build && node bench/write-durable.mjs [rounds]
+// Usage: npm run build && node bench/peers.mjs [rounds]   (npm run bench:peers)
 // Prints the median time per write for each and its ratio to write-file-atomic.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
