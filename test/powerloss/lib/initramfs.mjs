@@ -26,9 +26,10 @@ export const GUEST_MODULES = [
 /**
  * Module files (relative to /lib/modules/<version>) in load order.
  * @param {string} moduleDir
+ * @param {readonly string[]} [modules] the modules wanted, by name (default {@link GUEST_MODULES})
  * @returns {string[]}
  */
-export function moduleLoadOrder(moduleDir) {
+export function moduleLoadOrder(moduleDir, modules = GUEST_MODULES) {
   /** @type {Map<string, { file: string, deps: string[] }>} */
   const byName = new Map();
   for (const line of fs.readFileSync(path.join(moduleDir, 'modules.dep'), 'utf8').split('\n')) {
@@ -49,7 +50,7 @@ export function moduleLoadOrder(moduleDir) {
     for (const dep of entry?.deps ?? []) visit(dep);
     order.push(file);
   };
-  for (const name of GUEST_MODULES) {
+  for (const name of modules) {
     const entry = byName.get(name);
     if (entry === undefined) {
       // Built into this kernel (or absent): the guest's init reports a missing device if absent.
@@ -78,10 +79,11 @@ function isBuiltIn(moduleDir, name) {
 
 /**
  * Writes `<workDir>/initramfs.cpio` and returns its path.
- * @param {{ workDir: string, moduleDir: string, busybox: string, init: string }} options
+ * @param {{ workDir: string, moduleDir: string, busybox: string, init: string, modules?: readonly string[] }} options
+ *   `modules`: the kernel modules to include and load, by name (default {@link GUEST_MODULES}).
  * @returns {string}
  */
-export function buildInitramfs({ workDir, moduleDir, busybox, init }) {
+export function buildInitramfs({ workDir, moduleDir, busybox, init, modules = GUEST_MODULES }) {
   const root = path.join(workDir, 'initramfs');
   fs.rmSync(root, { recursive: true, force: true });
   for (const dir of ['bin', 'sbin', 'dev', 'proc', 'sys', 'tmp', 'usr', 'mnt', 'etc', 'modules']) {
@@ -97,7 +99,7 @@ export function buildInitramfs({ workDir, moduleDir, busybox, init }) {
   fs.writeFileSync(path.join(root, 'etc', 'passwd'), 'root:x:0:0:root:/tmp:/bin/sh\n');
   fs.writeFileSync(path.join(root, 'etc', 'group'), 'root:x:0:\n');
   const names = [];
-  moduleLoadOrder(moduleDir).forEach((file, index) => {
+  moduleLoadOrder(moduleDir, modules).forEach((file, index) => {
     const src = path.join(moduleDir, file);
     let name = `${String(index).padStart(2, '0')}-${path.basename(file)}`;
     if (/\.ko\.xz$/.test(file)) {
