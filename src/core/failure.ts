@@ -44,8 +44,8 @@ const WHAT_FAILED: Readonly<Record<DurableWriteStage, string>> = {
 function consequence(stage: DurableWriteStage, ctx: FailureContext): string {
   if (stage === 'flush-directory') {
     return ctx.renamed === true
-      ? `the new content is in place at ${ctx.path}, but its name may not survive a crash; write again, or fsync the directory, to be sure`
-      : 'the new name may not survive a crash; write again, or fsync the directory, to be sure';
+      ? `the new content is in place at ${ctx.path}, but its name may not survive a crash; write it again from its source once the storage is healthy (do not just fsync the directory again: the kernel has reported and forgotten the error, so a second fsync can succeed without making the name durable)`
+      : 'the new name may not survive a crash; write it again from its source once the storage is healthy (do not just fsync the directory again: the kernel has reported and forgotten the error, so a second fsync can succeed without making the name durable)';
   }
   if (stage === 'flush') {
     return ctx.tmpPath === undefined
