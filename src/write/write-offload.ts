@@ -12,8 +12,9 @@
  * - its data is a string or an `ArrayBufferView` of at most {@link MAX_OFFLOADED_BYTES} (copied
  *   to the worker; for larger data the round trips are a small part of the cost);
  * - the target's directory exists (no parents to create);
- * - the worker is up and idle (the first calls of a process start it and take the general path
- *   while it loads; calls made while it is busy take the general path, in parallel with it);
+ * - the worker is up and idle (a process's second eligible call starts it, so that a process
+ *   that writes once never pays for a thread; calls take the general path until it has loaded,
+ *   and while it is busy, in parallel with it);
  * - no fsync of the target's directory is in flight, so that the worker's own fsync of it can
  *   be the one in flight (see `directory-fsync-group.ts`).
  *
@@ -39,6 +40,9 @@ import type { ResolvedTarget } from './resolve-target.js';
 import type { WriteDurableResult } from './write-options.js';
 import { receiveError, receiveResult, sendTarget, type WorkerMessage, type WriteJob } from './write-worker-protocol.js';
 
+/** Eligible calls before the worker is started: a process that writes once never starts it. */
+const CALLS_BEFORE_START = 1;
+
 /** The largest data offloaded, in bytes. */
 export const MAX_OFFLOADED_BYTES = 1024 * 1024;
 
@@ -57,6 +61,7 @@ type WorkerState =
 
 let state: WorkerState = { kind: 'absent' };
 let lastId = 0;
+let eligibleCalls = 0;
 
 /** Where the built worker is: beside the chunk holding this module (`dist/`). Absent when running from sources. */
 function workerFile(): string | undefined {
@@ -116,13 +121,13 @@ function byteLengthOf(data: string | NodeJS.ArrayBufferView): number {
 }
 
 /**
- * Whether a call may be offloaded, as far as its arguments tell (see the module comment); starts
- * the worker the first time one may. A `true` lets the caller resolve the target synchronously.
+ * Whether a call may be offloaded, as far as its arguments tell (see the module comment); the
+ * second time one may, starts the worker. A `true` lets the caller resolve the target synchronously.
  */
 export function mayOffload(plan: WritePlan, data: WriteDurableData): data is string | NodeJS.ArrayBufferView {
   if (plan.fs !== nodeFileSystem || plan.signal !== undefined || plan.observe !== undefined || plan.onTempCreated !== undefined) return false;
   if (!isWholeData(data) || byteLengthOf(data) > MAX_OFFLOADED_BYTES) return false;
-  if (state.kind === 'absent') start();
+  if (state.kind === 'absent' && (eligibleCalls += 1) > CALLS_BEFORE_START) start();
   return state.kind === 'ready';
 }
 

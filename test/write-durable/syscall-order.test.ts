@@ -71,12 +71,13 @@ describe.skipIf(lacking !== undefined)(`syscall order under strace${lacking === 
   it('writeDurable on the write worker (a small write once the worker is up): the same order, every step from one thread, not the main one', () => {
     requireBuild();
     const dir = tempDir();
-    // The first call of a process starts the worker and takes the general path; the wait lets the worker load.
+    // A process's second eligible call starts the worker (both take the general path); the wait lets it load.
     const script = `
       const { writeDurable } = require(process.argv[1]);
       const warm = require('node:path').join(require('node:os').tmpdir(), 'durable-write-warm-' + process.pid);
       (async () => {
         await writeDurable(warm, 'x');
+        await writeDurable(warm, 'y');
         require('node:fs').unlinkSync(warm);
         await new Promise((resolve) => setTimeout(resolve, 500));
         await writeDurable(process.argv[2], 'payload');
