@@ -10,7 +10,12 @@
  * `durable: false` marks the naive twin: it must lose data in at least one trial, or the harness
  * is blind. Every durable scenario must keep the new file intact in every trial (scenario (e) may
  * also keep the old file whole: a replacement is atomic, old or new, never empty or torn).
+ *
+ * `kind: 'measured'` (with `durable` undefined) marks the peers of issue 13 (lib/peers.mjs):
+ * other libraries' and Node's own writes, reported but not judged, so a peer's loss never fails
+ * the run.
  */
+import { peerScenarios } from './peers.mjs';
 
 /**
  * @typedef {object} GuestLibrary  What the guest imports from the built package (dist/index.js).
@@ -37,12 +42,19 @@
  * @typedef {object} Scenario
  * @property {string} id
  * @property {string} title
- * @property {boolean} durable
+ * @property {boolean | undefined} durable  true: must keep the data; false: naive twin, must lose
+ *   it at least once; undefined: measured only (kind 'measured')
+ * @property {'measured'} [kind]       a measurement, reported and never judged (the peers)
+ * @property {string} [writer]         the write call, for the peers table (issue 13)
+ * @property {'new' | 'replace'} [variant]  for the peers table: a new file or a replacement
+ * @property {string} [flushes]        for the peers table: what the writer flushes before it resolves
  * @property {string} target            path of the file relative to the disk's root
  * @property {boolean} [preexisting]    the disk starts with an old version of the file
  * @property {number} [settleMs]        wait between the write and the reset (default 0); scenario
  *   (e) and its twin wait past ext4's 5 s journal commit, so a truncation that was not followed by
  *   an fsync is on disk when the reset lands (the classic zero-length file)
+ * @property {boolean} [strictNew]     a durable scenario that accepts only `intact`: with the reset at
+ *   once, the old file back whole means the new data was not durable when the call resolved (e1)
  * @property {boolean} [cli]           runs the durable-write command (dist/cli.js next to the library
  *   module), so the run needs it built
  * @property {(ctx: GuestContext) => Promise<void>} run
@@ -67,6 +79,9 @@ export const scenarios = [
     id: 'b',
     title: 'writeDurable (new file), then reset',
     durable: true,
+    writer: 'writeDurable',
+    variant: 'new',
+    flushes: 'fsync of the temp file; rename; fsync of the directory',
     target: 'b.bin',
     async run({ lib, path, data, mark }) {
       const power = new lib.IpmitoolPowerController({ interface: 'open' });
@@ -106,6 +121,9 @@ export const scenarios = [
     id: 'e',
     title: 'writeDurable replacing an existing file, then reset',
     durable: true,
+    writer: 'writeDurable, reset 8 s later',
+    variant: 'replace',
+    flushes: 'fsync of the temp file; rename; fsync of the directory',
     target: 'e.bin',
     preexisting: true,
     settleMs: 8000,
@@ -175,6 +193,27 @@ export const scenarios = [
       `);
     },
   },
+  {
+    // (e) with the reset at once, as the peers have it: the peers table's fair baseline. Strict:
+    // only the new contents pass (a reset this early finds even a naive replacement's truncation
+    // uncommitted, so accepting `old`, as (e) does, would let a non-durable write pass).
+    id: 'e1',
+    title: 'writeDurable replacing an existing file, then reset at once (new contents required)',
+    durable: true,
+    strictNew: true,
+    writer: 'writeDurable',
+    variant: 'replace',
+    flushes: 'fsync of the temp file; rename; fsync of the directory',
+    target: 'e1.bin',
+    preexisting: true,
+    async run({ lib, path, data, mark }) {
+      const power = new lib.IpmitoolPowerController({ interface: 'open' });
+      await lib.writeDurable(path, data);
+      mark('written');
+      await power.reset();
+    },
+  },
+  ...peerScenarios(),
 ];
 
 /**
