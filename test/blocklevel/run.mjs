@@ -37,8 +37,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { inCI } from '../powerloss/lib/prerequisites.mjs';
-import { findBlockRig, which } from './lib/rig.mjs';
+import { findRig, which, prerequisiteMissingFor, killOnExit, snapshotLibrary, intEnv as harnessIntEnv, runDirName } from '../powerloss/lib/prerequisites.mjs';
 import { buildInitramfs, GUEST_MODULES } from '../powerloss/lib/initramfs.mjs';
 import { payload, NEW_SIZE, OLD_SIZE } from '../powerloss/lib/payload.mjs';
 import { scenarios, fileSystems } from './lib/scenarios.mjs';
@@ -52,16 +51,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repoDir = path.resolve(here, '..', '..');
 
 /** @param {string} name @param {number} fallback */
-function intEnv(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    console.error(`blocklevel: ${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-    process.exit(2);
-  }
-  return value;
-}
+const intEnv = (name, fallback) => harnessIntEnv('blocklevel', name, fallback);
 /** @param {string} name */
 const listEnv = (name) => (process.env[name] || '').split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -87,27 +77,15 @@ function usage(message) {
   process.exit(2);
 }
 
-/** Skips locally, fails in CI. @param {string} reason */
-function prerequisiteMissing(reason) {
-  if (inCI) {
-    console.error(`blocklevel: FAILED: CI is set but a prerequisite is missing: ${reason}`);
-    process.exit(2);
-  }
-  console.log(`blocklevel: skipped: ${reason}`);
-  process.exit(0);
-}
+/** Skips locally, fails in CI. */
+const prerequisiteMissing = prerequisiteMissingFor('blocklevel');
 
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    killAllGuests();
-    console.error(`blocklevel: interrupted by ${signal}; every QEMU it started was killed`);
-    process.exit(130);
-  });
-}
-process.on('exit', killAllGuests);
+killOnExit('blocklevel', killAllGuests, 'every QEMU it started was killed');
 
 // ---- prerequisites ----
-const found = findBlockRig();
+// QEMU, a kernel with its modules, a static busybox, node under /usr, cpio (not the power-loss
+// harness's ipmitool, e2fsck and debugfs, which this one does not use).
+const found = findRig({ tools: [['cpio', 'cpio']], usrTools: [] });
 const missing = 'missing' in found ? [...found.missing] : [];
 if (typeof process.getuid === 'function' && process.getuid() !== 0) missing.push('root (to mount the rebuilt images over loop devices)');
 if (!fs.existsSync('/dev/loop-control')) missing.push('loop devices (/dev/loop-control)');
@@ -161,13 +139,12 @@ try {
 
 // ---- work directory, snapshot of the library, initramfs per file system ----
 const runStarted = Date.now();
-const runId = `${new Date(runStarted).toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${process.pid}`;
 fs.mkdirSync(workRoot, { recursive: true });
 for (const name of fs.readdirSync(workRoot).filter((n) => /^run-\d{8}T\d{6}-\d+$/.test(n)).sort().slice(0, -5)) {
   const dir = path.join(workRoot, name);
   if (Date.now() - fs.statSync(dir).mtimeMs > 3_600_000) fs.rmSync(dir, { recursive: true, force: true });
 }
-const runDir = path.join(workRoot, `run-${runId}`);
+const runDir = path.join(workRoot, runDirName(runStarted));
 fs.mkdirSync(runDir, { recursive: true });
 // The guest imports a snapshot of the library taken now (a rebuild of dist/ during the run cannot
 // break a boot), shared over 9p at the same path. A custom BLOCKLEVEL_LIB is used in place, so it
@@ -175,10 +152,7 @@ fs.mkdirSync(runDir, { recursive: true });
 let guestLib = libModule;
 const defaultLib = path.join(repoDir, 'dist', 'index.js');
 if (libModule === defaultLib) {
-  const snapshot = path.join(runDir, 'package');
-  fs.cpSync(path.dirname(defaultLib), path.join(snapshot, 'dist'), { recursive: true });
-  fs.writeFileSync(path.join(snapshot, 'package.json'), JSON.stringify({ type: 'module', private: true }) + '\n');
-  guestLib = path.join(snapshot, 'dist', 'index.js');
+  guestLib = snapshotLibrary(defaultLib, runDir);
   const problem = await checkLib(guestLib);
   if (problem !== undefined) prerequisiteMissing(`the snapshot of dist/ is incomplete (was it being rebuilt?): ${problem}`);
 } else if (!libModule.startsWith(repoDir + path.sep)) {

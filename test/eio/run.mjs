@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { randomInt, createHash } from 'node:crypto';
 import { buildInitramfs } from '../powerloss/lib/initramfs.mjs';
 import { bootTrial, killAllChildren } from '../powerloss/lib/vm.mjs';
-import { findRig, checkLibrary, inCI, EIO_GUEST_MODULES } from './lib/prerequisites.mjs';
+import { findRig, checkLibrary, prerequisiteMissingFor, killOnExit, snapshotLibrary, makeRunDir, EIO_GUEST_MODULES } from './lib/prerequisites.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoDir = path.resolve(here, '..', '..');
@@ -50,24 +50,10 @@ const libModule = path.resolve(process.env['EIO_LIB'] || path.join(repoDir, 'dis
 const resultsPath = path.resolve(process.env['EIO_RESULTS'] || path.join(here, 'results', 'latest.json'));
 const keepAll = process.env['EIO_KEEP'] === '1';
 
-/** Skips locally, fails in CI. @param {string} reason */
-function prerequisiteMissing(reason) {
-  if (inCI) {
-    console.error(`eio: FAILED: CI is set but a prerequisite is missing: ${reason}`);
-    process.exit(2);
-  }
-  console.log(`eio: skipped: ${reason}`);
-  process.exit(0);
-}
+/** Skips locally, fails in CI. */
+const prerequisiteMissing = prerequisiteMissingFor('eio');
 
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    killAllChildren();
-    console.error(`eio: interrupted by ${signal}; the guest was killed`);
-    process.exit(130);
-  });
-}
-process.on('exit', killAllChildren);
+killOnExit('eio', killAllChildren, 'the guest was killed');
 
 const found = findRig({ repoDir, libModule });
 if ('missing' in found) prerequisiteMissing(found.missing.join('; '));
@@ -78,25 +64,12 @@ const libProblem = await checkLibrary(libModule);
 if (libProblem !== undefined) prerequisiteMissing(libProblem);
 
 const runStarted = Date.now();
-const runId = `${new Date(runStarted).toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${process.pid}`;
-const runDir = path.join(workDir, `run-${runId}`);
-fs.mkdirSync(runDir, { recursive: true });
 // Keep the newest few runs; drop older ones untouched for an hour.
-for (const name of fs
-  .readdirSync(workDir)
-  .filter((n) => /^run-\d{8}T\d{6}(-\d+)?$/.test(n))
-  .sort()
-  .slice(0, -3)
-  .filter((n) => Date.now() - fs.statSync(path.join(workDir, n)).mtimeMs > 3_600_000)) {
-  fs.rmSync(path.join(workDir, name), { recursive: true, force: true });
-}
+const runDir = makeRunDir(workDir, runStarted, 3);
 // The guest imports a snapshot of dist/ taken now, so that a rebuild during the run cannot break it.
 let guestLib = libModule;
 if (libModule === path.join(repoDir, 'dist', 'index.js')) {
-  const snapshot = path.join(runDir, 'package');
-  fs.cpSync(path.dirname(libModule), path.join(snapshot, 'dist'), { recursive: true });
-  fs.writeFileSync(path.join(snapshot, 'package.json'), JSON.stringify({ type: 'module', private: true }) + '\n');
-  guestLib = path.join(snapshot, 'dist', 'index.js');
+  guestLib = snapshotLibrary(libModule, runDir);
   const problem = await checkLibrary(guestLib);
   if (problem !== undefined) prerequisiteMissing(`the snapshot of dist/ is incomplete (was it being rebuilt?): ${problem}`);
 }

@@ -28,7 +28,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomInt, createHash } from 'node:crypto';
 import { scenarios } from './lib/scenarios.mjs';
-import { findRig, checkLibrary, inCI } from './lib/prerequisites.mjs';
+import { findRig, checkLibrary, prerequisiteMissingFor, killOnExit, snapshotLibrary, intEnv as harnessIntEnv, makeRunDir } from './lib/prerequisites.mjs';
 import { buildInitramfs } from './lib/initramfs.mjs';
 import { makeDisk, bootTrial, killAllChildren } from './lib/vm.mjs';
 import { classifyDisk, LOSS_OUTCOMES } from './lib/classify.mjs';
@@ -39,16 +39,7 @@ const repoDir = path.resolve(here, '..', '..');
 const workDir = path.join(here, 'work');
 
 /** @param {string} name @param {number} fallback */
-function intEnv(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    console.error(`powerloss: ${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-    process.exit(2);
-  }
-  return value;
-}
+const intEnv = (name, fallback) => harnessIntEnv('powerloss', name, fallback);
 
 const trials = intEnv('POWERLOSS_TRIALS', 5);
 const jobs = intEnv('POWERLOSS_JOBS', Math.max(1, Math.min(2, os.availableParallelism())));
@@ -63,24 +54,10 @@ if (selected.length !== (wanted.length || scenarios.length)) {
   process.exit(2);
 }
 
-/** Skips locally, fails in CI. @param {string} reason */
-function prerequisiteMissing(reason) {
-  if (inCI) {
-    console.error(`powerloss: FAILED: CI is set but a prerequisite is missing: ${reason}`);
-    process.exit(2);
-  }
-  console.log(`powerloss: skipped: ${reason}`);
-  process.exit(0);
-}
+/** Skips locally, fails in CI. */
+const prerequisiteMissing = prerequisiteMissingFor('powerloss');
 
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    killAllChildren();
-    console.error(`powerloss: interrupted by ${signal}; every QEMU was killed`);
-    process.exit(130);
-  });
-}
-process.on('exit', killAllChildren);
+killOnExit('powerloss', killAllChildren, 'every QEMU was killed');
 
 const found = findRig({ repoDir, libModule });
 if ('missing' in found) prerequisiteMissing(found.missing.join('; '));
@@ -99,27 +76,14 @@ if (lacksCli(libModule)) {
 }
 
 const runStarted = Date.now();
-const runId = `${new Date(runStarted).toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${process.pid}`;
-const runDir = path.join(workDir, `run-${runId}`);
-fs.mkdirSync(runDir, { recursive: true });
-// Keep the newest few runs' artefacts (logs, failed trials' disk images); drop older ones that
-// no other run can still be using (untouched for an hour).
-const oldRuns = fs
-  .readdirSync(workDir)
-  .filter((name) => /^run-\d{8}T\d{6}(-\d+)?$/.test(name))
-  .sort()
-  .slice(0, -5)
-  .filter((name) => Date.now() - fs.statSync(path.join(workDir, name)).mtimeMs > 3_600_000);
-for (const name of oldRuns) fs.rmSync(path.join(workDir, name), { recursive: true, force: true });
+// Keep the newest few runs' artefacts (logs, failed trials' disk images).
+const runDir = makeRunDir(workDir, runStarted, 5);
 // The guest imports a snapshot of the built package taken now, so that a rebuild of dist/ during
 // the run (tsup cleans it first) cannot break a trial halfway.
 const defaultLib = path.join(repoDir, 'dist', 'index.js');
 let guestLib = libModule;
 if (libModule === defaultLib) {
-  const snapshot = path.join(runDir, 'package');
-  fs.cpSync(path.dirname(defaultLib), path.join(snapshot, 'dist'), { recursive: true });
-  fs.writeFileSync(path.join(snapshot, 'package.json'), JSON.stringify({ type: 'module', private: true }) + '\n');
-  guestLib = path.join(snapshot, 'dist', 'index.js');
+  guestLib = snapshotLibrary(defaultLib, runDir);
   const snapshotProblem = await checkLibrary(guestLib);
   if (snapshotProblem !== undefined) prerequisiteMissing(`the snapshot of dist/ is incomplete (was it being rebuilt?): ${snapshotProblem}`);
   if (lacksCli(guestLib)) prerequisiteMissing('the snapshot of dist/ has no cli.js (was it being rebuilt?)');

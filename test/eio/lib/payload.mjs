@@ -4,32 +4,20 @@
  * only some of its pages, or another case's pages, never matches by accident.
  */
 import { createHash } from 'node:crypto';
+import { payload as sharedPayload } from '../../powerloss/lib/payload.mjs';
 
-/** Old content of a target (what must survive a failed replacement). */
-export const OLD_SIZE = 96 * 1024;
-/** New content (a different length, so old, new and torn differ). */
-export const NEW_SIZE = 256 * 1024;
+/** Old content of a target (what must survive a failed replacement, 96 KiB) and new content (256 KiB). */
+export { OLD_SIZE, NEW_SIZE } from '../../powerloss/lib/payload.mjs';
 
 /**
+ * The power-loss harness's payload, with `eio` in its header.
  * @param {string} label e.g. `old:flush-async`
  * @param {number} seed
  * @param {number} size
  * @returns {Buffer}
  */
 export function payload(label, seed, size) {
-  const out = Buffer.alloc(size);
-  const header = Buffer.from(`durable-write eio ${label} seed=${seed}\n`, 'utf8');
-  header.copy(out, 0, 0, Math.min(header.length, size));
-  let x = (seed ^ 0x9e3779b9) >>> 0 || 1;
-  for (let i = header.length; i < size; i += 1) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
+  return sharedPayload(label, seed, size, 'eio');
 }
 
 /** @param {Buffer} data */

@@ -12,15 +12,17 @@ export const NEW_SIZE = 256 * 1024;
 export const OLD_SIZE = 96 * 1024;
 
 /**
- * The `size` bytes for `label` (for example `new:b:3`) and `seed`.
+ * The `size` bytes for `label` (for example `new:b:3`) and `seed`. The header names the harness
+ * (`powerloss` unless told; the EIO harness passes `eio`).
  * @param {string} label
  * @param {number} seed
  * @param {number} size
+ * @param {string} [harness]
  * @returns {Buffer}
  */
-export function payload(label, seed, size) {
+export function payload(label, seed, size, harness = 'powerloss') {
   const out = Buffer.alloc(size);
-  const header = Buffer.from(`durable-write powerloss ${label} seed=${seed}\n`, 'utf8');
+  const header = Buffer.from(`durable-write ${harness} ${label} seed=${seed}\n`, 'utf8');
   header.copy(out, 0, 0, Math.min(header.length, size));
   let x = (seed ^ 0x9e3779b9) >>> 0 || 1;
   for (let i = header.length; i < size; i += 1) {

@@ -12,13 +12,121 @@ export const inCI = (() => {
   return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
 })();
 
-/** @param {string} tool @returns {string | undefined} */
-function which(tool) {
+/**
+ * Where `tool` is on PATH (with the usual sbin and bin directories searched first when `sbin` is
+ * set), or undefined.
+ * @param {string} tool
+ * @param {{ sbin?: boolean }} [options]
+ * @returns {string | undefined}
+ */
+export function which(tool, { sbin = false } = {}) {
+  const search = sbin ? 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH command -v "$0"' : 'command -v "$0"';
   try {
-    return execFileSync('sh', ['-c', 'command -v "$0"', tool], { encoding: 'utf8' }).trim() || undefined;
+    return execFileSync('sh', ['-c', search, tool], { encoding: 'utf8' }).trim() || undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Skips the run locally, fails it in CI: prints one line prefixed with `harness` and exits (0
+ * locally, 2 with `CI` set).
+ * @param {string} harness e.g. `powerloss`
+ * @returns {(reason: string) => never}
+ */
+export function prerequisiteMissingFor(harness) {
+  return (reason) => {
+    if (inCI) {
+      console.error(`${harness}: FAILED: CI is set but a prerequisite is missing: ${reason}`);
+      process.exit(2);
+    }
+    console.log(`${harness}: skipped: ${reason}`);
+    process.exit(0);
+  };
+}
+
+/**
+ * On SIGINT, SIGTERM and SIGHUP: `kill`, one line (`<harness>: interrupted by <signal>; <what>`),
+ * exit 130; and `kill` at every exit.
+ * @param {string} harness
+ * @param {() => void} kill
+ * @param {string} what e.g. `every QEMU was killed`
+ */
+export function killOnExit(harness, kill, what) {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(signal, () => {
+      kill();
+      console.error(`${harness}: interrupted by ${signal}; ${what}`);
+      process.exit(130);
+    });
+  }
+  process.on('exit', kill);
+}
+
+/**
+ * A positive integer from the environment variable `name`, or `fallback` when it is unset or
+ * empty; anything else is a usage error (one line prefixed with `harness`, exit 2).
+ * @param {string} harness
+ * @param {string} name
+ * @param {number} fallback
+ * @returns {number}
+ */
+export function intEnv(harness, name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(`${harness}: ${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+/**
+ * The name of the work directory of a run started at `started` (ms since the epoch):
+ * `run-<UTC time to the second>-<pid>`.
+ * @param {number} started
+ * @returns {string}
+ */
+export function runDirName(started) {
+  return `run-${new Date(started).toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${process.pid}`;
+}
+
+/**
+ * Makes the directory of a run started at `started` in `workDir`; then keeps the newest `keep`
+ * runs' directories (this one included) and drops older ones that no other run can still be
+ * using (untouched for an hour).
+ * @param {string} workDir
+ * @param {number} started
+ * @param {number} keep
+ * @returns {string} the run's directory
+ */
+export function makeRunDir(workDir, started, keep) {
+  const runDir = path.join(workDir, runDirName(started));
+  fs.mkdirSync(runDir, { recursive: true });
+  const oldRuns = fs
+    .readdirSync(workDir)
+    .filter((name) => /^run-\d{8}T\d{6}(-\d+)?$/.test(name))
+    .sort()
+    .slice(0, -keep)
+    .filter((name) => Date.now() - fs.statSync(path.join(workDir, name)).mtimeMs > 3_600_000);
+  for (const name of oldRuns) fs.rmSync(path.join(workDir, name), { recursive: true, force: true });
+  return runDir;
+}
+
+/**
+ * Copies the built package's directory (`dist/` of `libModule`) into `<runDir>/package/dist` with a
+ * `package.json` of type module, so that a rebuild of dist/ during the run (tsup cleans it first)
+ * cannot break a guest halfway; returns the snapshot's index module.
+ * @param {string} libModule
+ * @param {string} runDir
+ * @returns {string}
+ */
+export function snapshotLibrary(libModule, runDir) {
+  const snapshot = path.join(runDir, 'package');
+  fs.cpSync(path.dirname(libModule), path.join(snapshot, 'dist'), { recursive: true });
+  fs.writeFileSync(path.join(snapshot, 'package.json'), JSON.stringify({ type: 'module', private: true }) + '\n');
+  return path.join(snapshot, 'dist', path.basename(libModule));
 }
 
 /**
@@ -45,6 +153,30 @@ function isStaticElf(file) {
   return true;
 }
 
+/** A module by name in modules.dep or modules.builtin. @param {string} moduleDir @param {string} name */
+function hasModule(moduleDir, name) {
+  const norm = (/** @type {string} */ f) => path.basename(f).replace(/\.ko(\.(xz|zst|gz))?$/, '').replace(/-/g, '_');
+  for (const file of ['modules.dep', 'modules.builtin']) {
+    const p = path.join(moduleDir, file);
+    if (!fs.existsSync(p)) continue;
+    for (const line of fs.readFileSync(p, 'utf8').split('\n')) {
+      const f = line.split(':')[0] ?? '';
+      if (f !== '' && norm(f) === name) return true;
+    }
+  }
+  return false;
+}
+
+/** The power-loss harness's host tools: `[tool, Debian package]`. */
+const POWERLOSS_TOOLS = [
+  ['mkfs.ext4', 'e2fsprogs'],
+  ['e2fsck', 'e2fsprogs'],
+  ['debugfs', 'e2fsprogs'],
+  ['cpio', 'cpio'],
+];
+/** The power-loss harness's guest tools: the guest runs the host's own /usr/bin/ipmitool. */
+const POWERLOSS_USR_TOOLS = [['ipmitool', 'ipmitool']];
+
 /**
  * @typedef {object} Rig
  * @property {string} qemu
@@ -55,27 +187,43 @@ function isStaticElf(file) {
  */
 
 /**
- * Finds the rig's pieces; returns them, or the list of what is missing.
- * @param {{ repoDir: string, libModule: string }} options
+ * Finds the rig's pieces; returns them, or the list of what is missing. The defaults are the
+ * power-loss harness's; the other harnesses pass their own tools and modules.
+ * @param {object} [options]
+ * @param {string} [options.repoDir]
+ * @param {string} [options.libModule] the built package, checked to exist when given
+ * @param {string[][]} [options.tools] host tools as `[tool, Debian package]`
+ * @param {string[][]} [options.usrTools] tools the guest runs from the host's /usr share, which
+ *   must therefore be found under /usr
+ * @param {boolean} [options.realpathUsrTools] resolve symbolic links before the /usr check
+ * @param {boolean} [options.sbin] search the sbin and bin directories too (see {@link which})
+ * @param {string[]} [options.modules] kernel modules the guest loads, checked to exist
  * @returns {{ rig: Rig } | { missing: string[] }}
  */
-export function findRig({ repoDir, libModule }) {
+export function findRig({
+  repoDir,
+  libModule,
+  tools = POWERLOSS_TOOLS,
+  usrTools = POWERLOSS_USR_TOOLS,
+  realpathUsrTools = false,
+  sbin = false,
+  modules = [],
+} = {}) {
   /** @type {string[]} */
   const missing = [];
   if (process.platform !== 'linux' || process.arch !== 'x64') missing.push('needs Linux on x86-64');
-  const qemu = which('qemu-system-x86_64');
+  const qemu = which('qemu-system-x86_64', { sbin });
   if (qemu === undefined) missing.push('qemu-system-x86_64 (Debian: qemu-system-x86)');
-  for (const [tool, pkg] of [
-    ['mkfs.ext4', 'e2fsprogs'],
-    ['e2fsck', 'e2fsprogs'],
-    ['debugfs', 'e2fsprogs'],
-    ['cpio', 'cpio'],
-  ]) {
-    if (which(tool) === undefined) missing.push(`${tool} (Debian: ${pkg})`);
+  for (const [tool, pkg] of tools) {
+    if (which(tool, { sbin }) === undefined) missing.push(`${tool} (Debian: ${pkg})`);
   }
-  // The guest runs the host's own /usr/bin/ipmitool and node through the /usr share.
-  const ipmitool = which('ipmitool');
-  if (ipmitool === undefined || !ipmitool.startsWith('/usr/')) missing.push('ipmitool under /usr (Debian: ipmitool)');
+  // The guest runs these (and node) from the host's /usr share.
+  for (const [tool, pkg] of usrTools) {
+    const found = which(tool, { sbin });
+    if (found === undefined || !(realpathUsrTools ? fs.realpathSync(found) : found).startsWith('/usr/')) {
+      missing.push(`${tool} under /usr (Debian: ${pkg})`);
+    }
+  }
   if (!process.execPath.startsWith('/usr/')) {
     missing.push(`node under /usr (the guest sees only the host's /usr; this node is ${process.execPath})`);
   }
@@ -103,9 +251,12 @@ export function findRig({ repoDir, libModule }) {
     } catch {
       missing.push(`read access to ${kernel} (run as root)`);
     }
+    for (const name of modules) {
+      if (!hasModule(moduleDir, name)) missing.push(`kernel module ${name} in ${moduleDir}`);
+    }
   }
-  if (!fs.existsSync(libModule)) {
-    missing.push(`the built package ${path.relative(repoDir, libModule)} (run npm run build)`);
+  if (libModule !== undefined && !fs.existsSync(libModule)) {
+    missing.push(`the built package ${path.relative(repoDir ?? '', libModule)} (run npm run build)`);
   }
   if (missing.length > 0 || qemu === undefined || busybox === undefined || !kernel || !kernelVersion || !moduleDir) {
     return { missing };
@@ -114,14 +265,16 @@ export function findRig({ repoDir, libModule }) {
 }
 
 /**
- * Whether the built package exports what the guest calls; the reason when it does not.
+ * Whether the built package exports what the guest calls (by default, what the power-loss guest
+ * calls); the reason when it does not.
  * @param {string} libModule
+ * @param {string[]} [names] the functions the guest calls
  * @returns {Promise<string | undefined>}
  */
-export async function checkLibrary(libModule) {
+export async function checkLibrary(libModule, names = ['writeDurable', 'syncAll', 'IpmitoolPowerController']) {
   try {
     const lib = await import(new URL(`file://${libModule}`).href);
-    const absent = ['writeDurable', 'syncAll', 'IpmitoolPowerController'].filter((name) => typeof lib[name] !== 'function');
+    const absent = names.filter((name) => typeof lib[name] !== 'function');
     return absent.length === 0 ? undefined : `${libModule} does not export ${absent.join(', ')} (rebuild: npm run build)`;
   } catch (error) {
     return `cannot import ${libModule}: ${error instanceof Error ? error.message : String(error)}`;
