@@ -37,7 +37,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { findRig, which, prerequisiteMissingFor, killOnExit, snapshotLibrary, intEnv as harnessIntEnv, runDirName } from '../powerloss/lib/prerequisites.mjs';
+import { describeMachine, findRig, which, prerequisiteMissingFor, killOnExit, snapshotLibrary, intEnv as harnessIntEnv, runDirName } from '../powerloss/lib/prerequisites.mjs';
 import { buildInitramfs, GUEST_MODULES } from '../powerloss/lib/initramfs.mjs';
 import { payload, NEW_SIZE, OLD_SIZE } from '../powerloss/lib/payload.mjs';
 import { scenarios, fileSystems } from './lib/scenarios.mjs';
@@ -408,15 +408,7 @@ console.log(`blocklevel: ${totalStates} crash states checked (${durableStates} o
 
 const results = {
   date: new Date(runStarted).toISOString(),
-  machine: {
-    host: `${os.type()} ${os.release()} ${os.arch()}`,
-    cpus: os.cpus().length,
-    cpuModel: os.cpus()[0]?.model ?? 'unknown',
-    guestKernel: rig.kernelVersion,
-    qemu: rig.qemu,
-    node: process.version,
-    accel: 'tcg',
-  },
+  machine: describeMachine(rig),
   library: path.relative(repoDir, libModule),
   cap,
   seed: baseSeed,

@@ -20,7 +20,6 @@
  * locally, 2 when one is missing in CI (`CI` set).
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +27,7 @@ import { randomInt, createHash } from 'node:crypto';
 import { buildInitramfs } from '../powerloss/lib/initramfs.mjs';
 import { bootTrial, killAllChildren } from '../powerloss/lib/vm.mjs';
 import { findRig, checkLibrary, prerequisiteMissingFor, killOnExit, snapshotLibrary, makeRunDir, EIO_GUEST_MODULES } from './lib/prerequisites.mjs';
+import { describeMachine } from '../powerloss/lib/prerequisites.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoDir = path.resolve(here, '..', '..');
@@ -263,14 +263,7 @@ console.log(`eio: one guest boot, ${(boot.durationMs / 1000).toFixed(1)} s; run 
 
 const output = {
   date: new Date(runStarted).toISOString(),
-  machine: {
-    host: `${os.type()} ${os.release()} ${os.arch()}`,
-    cpus: os.cpus().length,
-    cpuModel: os.cpus()[0]?.model ?? 'unknown',
-    guestKernel: rig.kernelVersion,
-    node: process.version,
-    accel: 'tcg',
-  },
+  machine: describeMachine(rig),
   library: path.relative(repoDir, libModule),
   librarySha256: libSha256,
   seed,

@@ -28,7 +28,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomInt, createHash } from 'node:crypto';
 import { scenarios } from './lib/scenarios.mjs';
-import { findRig, checkLibrary, prerequisiteMissingFor, killOnExit, snapshotLibrary, intEnv as harnessIntEnv, makeRunDir } from './lib/prerequisites.mjs';
+import { describeMachine, findRig, checkLibrary, prerequisiteMissingFor, killOnExit, snapshotLibrary, intEnv as harnessIntEnv, makeRunDir } from './lib/prerequisites.mjs';
 import { buildInitramfs } from './lib/initramfs.mjs';
 import { makeDisk, bootTrial, killAllChildren } from './lib/vm.mjs';
 import { classifyDisk, LOSS_OUTCOMES } from './lib/classify.mjs';
@@ -243,16 +243,7 @@ if (peers.length > 0) {
 
 const results = {
   date: new Date(runStarted).toISOString(),
-  machine: {
-    host: `${os.type()} ${os.release()} ${os.arch()}`,
-    cpus: os.cpus().length,
-    cpuModel: os.cpus()[0]?.model ?? 'unknown',
-    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    guestKernel: rig.kernelVersion,
-    node: process.version,
-    qemu: rig.qemu,
-    accel: 'tcg',
-  },
+  machine: describeMachine(rig),
   library: path.relative(repoDir, libModule),
   librarySha256: libSha256,
   trialsPerScenario: trials,

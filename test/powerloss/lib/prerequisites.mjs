@@ -3,6 +3,7 @@
  * skip with one line; with `CI` set it is a failure (CI installs everything in `.ci/run`).
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 
@@ -279,4 +280,21 @@ export async function checkLibrary(libModule, names = ['writeDurable', 'syncAll'
   } catch (error) {
     return `cannot import ${libModule}: ${error instanceof Error ? error.message : String(error)}`;
   }
+}
+
+/**
+ * The machine a run was measured on, for the results JSON of every QEMU harness.
+ * @param {Rig} rig
+ */
+export function describeMachine(rig) {
+  return {
+    host: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    guestKernel: rig.kernelVersion,
+    node: process.version,
+    qemu: rig.qemu,
+    accel: 'tcg',
+  };
 }
