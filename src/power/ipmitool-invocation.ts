@@ -252,13 +252,6 @@ export function buildIpmitoolInvocation(
   return { file: options.ipmitoolPath, args, env, secrets };
 }
 
-/** Replaces every secret in `text` by `***`. */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret !== '') out = out.split(secret).join('***');
-  return out;
-}
-
 const AUTH = [
   /RAKP \d+ HMAC is invalid/i,
   /unauthorized name/i,

@@ -15,12 +15,12 @@ import {
   classifyIpmitoolFailure,
   failureMessage,
   passwordSourceMessage,
-  redact,
   resolveIpmitoolOptions,
   type IpmitoolPowerControllerOptions,
   type PasswordSourceProblem,
   type ResolvedIpmitoolOptions,
 } from './ipmitool-invocation.js';
+import { redact } from './redact.js';
 import {
   PowerControlError,
   type PowerCallOptions,

@@ -2,8 +2,8 @@
  * Power control: the {@link PowerController} interface, the power verbs of a machine's BMC named
  * after `ipmitool chassis power` (and bmclib's power states) so that they read as operators know
  * them, together with {@link PowerControlError}, the one error every backend promises. Backends
- * live beside this file (`ipmitool.ts`, with its pure half `ipmitool-invocation.ts`); the fake is
- * in `src/testing/`. A new backend implements `PowerController` and rejects only with
+ * live beside this file (`ipmitool.ts`, with its pure half `ipmitool-invocation.ts`; `redfish.ts`,
+ * with `redfish-*.ts`); the fake is in `src/testing/`. A new backend implements `PowerController` and rejects only with
  * `PowerControlError`.
  *
  * @module
@@ -70,17 +70,23 @@ export interface PowerController {
 /**
  * Why a power verb failed.
  *
- * - `'auth'`: the BMC refused the user name or password.
- * - `'unreachable'`: no BMC answered (wrong host or port, firewall, BMC down), or in-band, no
- *   IPMI device (`/dev/ipmi0`: load `ipmi_devintf` and `ipmi_si`).
- * - `'privilege'`: the user's privilege level is too low for the verb, or in-band, the process
- *   may not open the IPMI device (run as root or through sudo).
+ * - `'auth'`: the BMC refused the user name or password (Redfish: HTTP 401).
+ * - `'unreachable'`: no BMC answered (wrong host or port, firewall, BMC down; Redfish: connection
+ *   refused, unknown host, connect timeout), or in-band, no IPMI device (`/dev/ipmi0`: load
+ *   `ipmi_devintf` and `ipmi_si`).
+ * - `'privilege'`: the user's privilege level is too low for the verb (Redfish: HTTP 403, such as
+ *   a ReadOnly account), or in-band, the process may not open the IPMI device (run as root or
+ *   through sudo).
  * - `'unsupported'`: the BMC does not support the verb, or not in the present state (such as
- *   `cycle` while the machine is off).
- * - `'timeout'`: the overall deadline passed and ipmitool was killed.
- * - `'aborted'`: the caller's AbortSignal fired and ipmitool was killed.
+ *   ipmitool's `cycle` while the machine is off; Redfish: a reset type the BMC does not allow, no
+ *   reset action, HTTP 400 `ActionParameterNotSupported` or `PropertyValueNotInList`).
+ * - `'timeout'`: a deadline passed: ipmitool's, which killed it; or Redfish's, a request without
+ *   an answer in `requestTimeoutMs`, or a power state or task not reached in `wait.timeoutMs`.
+ * - `'aborted'`: the caller's AbortSignal fired (ipmitool is killed; a Redfish request is cut).
  * - `'not-installed'`: the ipmitool program could not be run.
- * - `'failed'`: anything else; read `stderr`.
+ * - `'failed'`: anything else; read the message, `stderr` (ipmitool), `httpStatus` and `cause`
+ *   (Redfish: HTTP 5xx, the session limit among them, 409, a failed task, a TLS certificate that
+ *   does not verify).
  */
 export type PowerControlReason = (typeof POWER_CONTROL_REASONS)[number];
 
@@ -97,6 +103,8 @@ export interface PowerControlErrorOptions {
   readonly exitCode?: number | undefined;
   /** The program's stderr, already redacted. Default: `''`. */
   readonly stderr?: string | undefined;
+  /** The HTTP status of the BMC's answer that failed (Redfish). Default: undefined. */
+  readonly httpStatus?: number | undefined;
   /** An errno name or Node code (`ENOENT` when ipmitool is missing...). Default: undefined. */
   readonly code?: string | undefined;
   /** The underlying error. Default: undefined. */
@@ -105,7 +113,8 @@ export interface PowerControlErrorOptions {
 
 /**
  * A power verb failed. `stage` is `'power'`; `reason` says why (see {@link PowerControlReason});
- * `exitCode` and `stderr` are ipmitool's, with any password replaced by `***`.
+ * `exitCode` and `stderr` are ipmitool's, with any password replaced by `***`; `httpStatus` is the
+ * status of a Redfish answer that failed. No message or field ever holds a password.
  *
  * @example
  * ```ts
@@ -127,6 +136,8 @@ export class PowerControlError extends DurableWriteError {
   readonly exitCode: number | undefined;
   /** The program's stderr (password redacted), `''` when none. */
   readonly stderr: string;
+  /** The HTTP status of the Redfish answer that failed, when one did. */
+  readonly httpStatus: number | undefined;
 
   constructor(message: string, options: PowerControlErrorOptions) {
     super(message, { stage: 'power', code: options.code, cause: options.cause });
@@ -134,6 +145,7 @@ export class PowerControlError extends DurableWriteError {
     this.verb = options.verb;
     this.exitCode = options.exitCode;
     this.stderr = options.stderr ?? '';
+    this.httpStatus = options.httpStatus;
   }
 
   protected override kinds(): readonly ErrorKind[] {

@@ -10,9 +10,9 @@ import {
   buildIpmitoolInvocation,
   classifyIpmitoolFailure,
   passwordSourceMessage,
-  redact,
   resolveIpmitoolOptions,
 } from '../../src/power/ipmitool-invocation.js';
+import { redact } from '../../src/power/redact.js';
 import { MAX_TIMER_MS } from '../../src/core/arguments.js';
 
 const parentEnv = { PATH: '/usr/bin:/bin', IPMITOOL_PASSWORD: 'inherited', IPMI_PASSWORD: 'inherited2', HOME: '/root' };

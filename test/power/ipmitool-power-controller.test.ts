@@ -10,27 +10,15 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { IpmitoolPowerController } from '../../src/power/ipmitool.js';
 import type { IpmitoolPowerControllerOptions } from '../../src/power/ipmitool.js';
-import { isPowerControlError, PowerControlError } from '../../src/power/power-controller.js';
+import { isPowerControlError } from '../../src/power/power-controller.js';
 import { isDurableWriteError } from '../../src/core/errors.js';
 import { missing } from '../support/prerequisites.js';
 import { freeUdpPort, SIM_USERS, startIpmiSim } from './support/ipmi-sim.js';
+import { rejection } from './support/rejection.js';
 import type { IpmiSim } from './support/ipmi-sim.js';
 
 const skip = missing({ tools: ['ipmitool', 'ipmi_sim'] });
 const { admin, viewer } = SIM_USERS;
-
-/** The PowerControlError a promise rejects with (fails the test if it resolves or rejects otherwise). */
-async function rejection(promise: Promise<unknown>): Promise<PowerControlError> {
-  const err: unknown = await promise.then(
-    (value) => {
-      throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
-    },
-    (e: unknown) => e,
-  );
-  expect(isPowerControlError(err)).toBe(true);
-  expect(err).toBeInstanceOf(PowerControlError);
-  return err as PowerControlError;
-}
 
 /** Pids of running ipmitool processes whose argv contains `needle`. */
 async function ipmitoolProcessesWith(needle: string): Promise<number[]> {
