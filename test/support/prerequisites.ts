@@ -22,6 +22,22 @@ export function hasTool(tool: string): boolean {
   }
 }
 
+/**
+ * Whether Debian's `/usr/bin/python3` (not whichever `python3` is first on PATH, e.g. a pyenv one)
+ * can import `module`, e.g. `sushy` from the `python3-sushy` package.
+ */
+export function hasPython3Module(module: string): boolean {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import importlib, sys; importlib.import_module(sys.argv[1])', module], {
+      stdio: 'ignore',
+      timeout: 30_000,
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Whether this process runs as root. */
 export const isRoot = process.getuid?.() === 0;
 
@@ -35,9 +51,17 @@ export const isRoot = process.getuid?.() === 0;
  * describe.skipIf(skip !== undefined)('syscall order' + (skip ? ` (skipped: ${skip})` : ''), () => { ... });
  * ```
  */
-export function missing(needs: { tools?: readonly string[]; root?: boolean }): string | undefined {
+export function missing(needs: {
+  tools?: readonly string[];
+  /** Modules `/usr/bin/python3` must import (see {@link hasPython3Module}). */
+  python3Modules?: readonly string[];
+  root?: boolean;
+}): string | undefined {
   const lacking: string[] = [];
   for (const tool of needs.tools ?? []) if (!hasTool(tool)) lacking.push(`${tool} is not installed`);
+  for (const module of needs.python3Modules ?? []) {
+    if (!hasPython3Module(module)) lacking.push(`python3 module ${module} is not importable by /usr/bin/python3`);
+  }
   if (needs.root === true && !isRoot) lacking.push('needs root');
   if (lacking.length === 0) return undefined;
   const reason = lacking.join(', ');
