@@ -41,6 +41,8 @@ export type {
 } from './power/power-controller.js';
 export { IpmitoolPowerController } from './power/ipmitool.js';
 export type { IpmitoolPowerControllerOptions } from './power/ipmitool.js';
+export { RedfishPowerController } from './power/redfish.js';
+export type { RedfishPowerControllerOptions, RedfishTlsOptions, RedfishWaitOptions } from './power/redfish.js';
 export {
   AbortError,
   DurableWriteError,

@@ -8,6 +8,7 @@ import { isAbsolute, join, relative } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { syncAll, syncFilesystem } from '../src/sync/sync.js';
 import { IpmitoolPowerController } from '../src/power/ipmitool.js';
+import { RedfishPowerController } from '../src/power/redfish.js';
 import { FakePowerController } from '../src/testing/fake-power-controller.js';
 import { createCrashSimulator } from '../src/testing/crash-simulator/crash-simulator.js';
 import { fsyncDirectory, fsyncDirectorySync } from '../src/write/fsync-directory.js';
@@ -47,6 +48,8 @@ describe('an unknown option name', () => {
     ['syncAll', (o) => syncAll(o), 'syncProgam', 'syncProgram'],
     ['syncFilesystem', (o) => syncFilesystem(dir, o), 'signl', 'signal'],
     ['IpmitoolPowerController', (o) => new IpmitoolPowerController(o), 'pasword', 'password'],
+    ['RedfishPowerController', (o) => new RedfishPowerController(o), 'usename', 'username'],
+    ['RedfishPowerController.reset', (o) => new RedfishPowerController({ host: 'bmc', username: 'u', password: 'p' }).reset(o), 'sgnal', 'signal'],
     ['FakePowerController', (o) => new FakePowerController(o), 'initalState', 'initialState'],
     ['FakePowerController.fail', (o) => new FakePowerController().fail('auth', o), 'time', 'times'],
     ['FakePowerController.reset', (o) => new FakePowerController().reset(o), 'sigal', 'signal'],

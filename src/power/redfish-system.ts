@@ -1,0 +1,178 @@
+/**
+ * The computer system one Redfish power verb acts on, found by following links from the service
+ * root (`Systems`, then its one member or the member whose Id is `systemId`): its power state,
+ * the reset types it allows (inline, or from its `@Redfish.ActionInfo`, read only when needed),
+ * the reset action (answered with 200, 204, or 202 and a task monitor that is polled until the
+ * task ends) and the wait for a power state.
+ *
+ * @internal
+ * @module
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PowerState } from './power-controller.js';
+import type { RedfishClient } from './redfish-client.js';
+import type { ResolvedRedfishOptions } from './redfish-options.js';
+import {
+  actionInfoAllowed,
+  link,
+  members,
+  pathOf,
+  powerState,
+  rawPowerState,
+  resetAction,
+  taskMessages,
+  taskMonitor,
+  taskProgress,
+  type ResetAction,
+} from './redfish-protocol.js';
+
+/** The `ResetType` values this package posts. */
+export type ResetType = 'On' | 'ForceOff' | 'GracefulShutdown' | 'PushPowerButton' | 'ForceRestart' | 'PowerCycle';
+
+/** Milliseconds a `Retry-After` header asks for (seconds or an HTTP date), when it is present. */
+function retryAfterMs(value: string | string[] | undefined): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined) return undefined;
+  if (/^\d+$/.test(text.trim())) return Number(text.trim()) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+export class RedfishSystem {
+  readonly #client: RedfishClient;
+  readonly #options: ResolvedRedfishOptions;
+  readonly #signal: AbortSignal | undefined;
+  readonly #path: string;
+  readonly #resource: unknown;
+  #allowed: readonly string[] | undefined | null = null;
+
+  private constructor(client: RedfishClient, options: ResolvedRedfishOptions, signal: AbortSignal | undefined, path: string, resource: unknown) {
+    this.#client = client;
+    this.#options = options;
+    this.#signal = signal;
+    this.#path = path;
+    this.#resource = resource;
+  }
+
+  /** Follows `Systems` from the service root to the system to control, and reads it. */
+  static async find(client: RedfishClient, options: ResolvedRedfishOptions, root: unknown, signal: AbortSignal | undefined): Promise<RedfishSystem> {
+    const systemsPath = link(root, 'Systems');
+    if (systemsPath === undefined) throw client.fail({ reason: 'unsupported', detail: 'the service root has no Systems collection' });
+    const list = members(await client.get(systemsPath));
+    const wanted = options.systemId;
+    const chosen = wanted === undefined ? (list.length === 1 ? list[0] : undefined) : list.find((m) => m.id === wanted);
+    if (chosen === undefined) {
+      const ids = list.map((m) => m.id).join(', ');
+      const detail =
+        wanted !== undefined
+          ? `${systemsPath} has no system with Id ${JSON.stringify(wanted)}; it has ${list.length === 0 ? 'none' : ids}`
+          : list.length === 0
+            ? `${systemsPath} has no members`
+            : `${systemsPath} has ${list.length} systems (${ids}): pass systemId to choose one`;
+      throw client.fail({ reason: 'failed', kind: 'system', detail });
+    }
+    const path = pathOf(chosen.path);
+    return new RedfishSystem(client, options, signal, path, await client.get(path));
+  }
+
+  /** The power state read with the system (a transition counts as the state it heads to). */
+  get state(): PowerState {
+    const state = powerState(this.#resource);
+    if (state === undefined) {
+      throw this.#client.fail({ reason: 'failed', detail: `${this.#path} has no PowerState of On or Off (it says ${JSON.stringify(rawPowerState(this.#resource) ?? null)})` });
+    }
+    return state;
+  }
+
+  /** The reset types the BMC allows, or `undefined` when it does not say (then any is tried). */
+  async allowed(): Promise<readonly string[] | undefined> {
+    if (this.#allowed !== null) return this.#allowed;
+    const action = this.#action();
+    let allowed = action.allowed;
+    if (allowed === undefined && action.actionInfo !== undefined) allowed = actionInfoAllowed(await this.#client.get(pathOf(action.actionInfo)));
+    this.#allowed = allowed;
+    return allowed;
+  }
+
+  /** Whether the BMC allows `type`: `true`, `false`, or `undefined` when it does not say. */
+  async allows(type: ResetType): Promise<boolean | undefined> {
+    const allowed = await this.allowed();
+    return allowed === undefined ? undefined : allowed.includes(type);
+  }
+
+  /** Rejects with reason `'unsupported'`, before anything is posted, when the BMC does not allow every one of `types`. */
+  async require(...types: ResetType[]): Promise<void> {
+    const allowed = await this.allowed();
+    const refused = allowed === undefined ? [] : types.filter((type) => !allowed.includes(type));
+    if (refused.length > 0) {
+      throw this.#client.fail({
+        reason: 'unsupported',
+        detail: `the BMC does not allow ResetType ${refused.join(', ')} on ${this.#path} (it allows ${allowed?.join(', ') || 'none'}); nothing was sent`,
+      });
+    }
+  }
+
+  /**
+   * Posts `#ComputerSystem.Reset` with `type` (never with `If-Match`: some BMCs answer 412 to an
+   * action that carries one). A 202 is a task: its monitor (the `Location` header, else the task's
+   * `TaskMonitor`) is polled, honouring `Retry-After`, until it stops answering 202, and a task
+   * that ended in `Exception` (or `Killed`, `Cancelled`) rejects with reason `'failed'`.
+   */
+  async reset(type: ResetType): Promise<void> {
+    await this.require(type);
+    const answer = await this.#client.request({ method: 'POST', path: pathOf(this.#action().target), body: { ResetType: type } }, { action: true });
+    if (answer.status !== 202) return;
+    const monitor = answer.headers.location ?? taskMonitor(answer.body);
+    if (monitor === undefined) return;
+    const deadline = performance.now() + this.#options.settleTimeoutMs;
+    let pause = retryAfterMs(answer.headers['retry-after']) ?? this.#options.settleIntervalMs;
+    for (;;) {
+      await this.#pause(Math.min(pause, Math.max(0, deadline - performance.now())));
+      const poll = await this.#client.request({ method: 'GET', path: pathOf(monitor) });
+      if (poll.status !== 202) {
+        if (taskProgress(poll.body) === 'failed') {
+          throw this.#client.fail({ reason: 'failed', kind: 'task', httpStatus: poll.status, detail: `ResetType ${type}: the task at ${pathOf(monitor)} failed: ${taskMessages(poll.body)}` });
+        }
+        return;
+      }
+      if (performance.now() >= deadline) {
+        throw this.#client.fail({ reason: 'timeout', code: 'ETIMEDOUT', detail: `ResetType ${type}: the task at ${pathOf(monitor)} still runs after ${this.#options.settleTimeoutMs} ms` });
+      }
+      pause = retryAfterMs(poll.headers['retry-after']) ?? this.#options.settleIntervalMs;
+    }
+  }
+
+  /**
+   * Reads `PowerState` until it is `target`, every `intervalMs`, for at most `timeoutMs`; past
+   * that, rejects with reason `'timeout'`.
+   */
+  async waitFor(target: PowerState, timing: { readonly timeoutMs: number; readonly intervalMs: number }): Promise<void> {
+    const deadline = performance.now() + timing.timeoutMs;
+    for (;;) {
+      const system = await this.#client.get(this.#path);
+      if (powerState(system) === target) return;
+      if (performance.now() >= deadline) {
+        throw this.#client.fail({
+          reason: 'timeout',
+          code: 'ETIMEDOUT',
+          detail: `PowerState of ${this.#path} is ${rawPowerState(system) ?? 'missing'}, not ${target === 'on' ? 'On' : 'Off'}, after ${timing.timeoutMs} ms (wait.timeoutMs)`,
+        });
+      }
+      await this.#pause(Math.min(timing.intervalMs, Math.max(0, deadline - performance.now())));
+    }
+  }
+
+  #action(): ResetAction {
+    const action = resetAction(this.#resource);
+    if (action === undefined) throw this.#client.fail({ reason: 'unsupported', detail: `${this.#path} has no #ComputerSystem.Reset action` });
+    return action;
+  }
+
+  async #pause(ms: number): Promise<void> {
+    try {
+      await sleep(ms, undefined, { signal: this.#signal });
+    } catch (err) {
+      throw this.#client.fail({ reason: 'aborted', code: 'ABORT_ERR', cause: this.#signal?.reason ?? err, detail: 'cut short while waiting' });
+    }
+  }
+}
