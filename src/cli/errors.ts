@@ -53,6 +53,8 @@ export interface ErrorReport {
   readonly message: string;
   /** For power control: why the BMC call failed (`auth`, `unreachable`...). */
   readonly reason?: string;
+  /** For Redfish power control: the HTTP status of the BMC's answer that failed, when one did. */
+  readonly httpStatus?: number;
 }
 
 /**
@@ -75,7 +77,8 @@ export function errorReport(error: unknown): ErrorReport {
   if (error instanceof UsageError) return { code: 'ERR_USAGE', stage: 'usage', path: null, message: error.message };
   if (isArgumentError(error)) return { code: errnoCode(error) ?? 'ERR_USAGE', stage: 'usage', path: null, message: error.message };
   if (isPowerControlError(error)) {
-    return { code: error.code ?? null, stage: error.stage, path: error.path ?? null, message: error.message, reason: error.reason };
+    const report = { code: error.code ?? null, stage: error.stage, path: error.path ?? null, message: error.message, reason: error.reason };
+    return error.httpStatus === undefined ? report : { ...report, httpStatus: error.httpStatus };
   }
   if (isDurableWriteError(error) || error instanceof CommandError) {
     return { code: error.code ?? null, stage: error.stage, path: error.path ?? null, message: error.message };

@@ -16,7 +16,7 @@ import type { PowerControlError, PowerVerb } from './power-controller.js';
 import { answerText, classifyAnswer, redfishError, type RedfishFailure } from './redfish-failure.js';
 import { exchange, type HttpEndpoint, type HttpOutcome, type HttpRequest } from './redfish-http.js';
 import { redfishOrigin, type ResolvedRedfishOptions } from './redfish-options.js';
-import { link, pathOf } from './redfish-protocol.js';
+import { link, memberId, pathOf } from './redfish-protocol.js';
 
 /** A successful answer. */
 export interface Answer {
@@ -30,6 +30,9 @@ type Credentials =
   | { readonly kind: 'none' }
   | { readonly kind: 'basic'; readonly header: string }
   | { readonly kind: 'session'; readonly token: string; readonly path: string | undefined };
+
+/** The longest a logout waits: it runs after an abort too, where the caller wants the call to end. */
+const LOGOUT_TIMEOUT_MS = 10_000;
 
 /** The service root's path: the one path every Redfish service has (DSP0266). */
 export const SERVICE_ROOT = '/redfish/v1/';
@@ -99,16 +102,22 @@ export class RedfishClient {
     if (typeof token !== 'string' || token === '') {
       throw this.fail({ reason: 'failed', detail: `POST ${sessions}: HTTP ${answer.status} created a session but sent no X-Auth-Token`, httpStatus: answer.status });
     }
-    const location = answer.headers.location ?? link(answer.body);
+    // Where to DELETE it: the Location header; else the session's own @odata.id; else its Id under the collection.
+    const id = memberId(answer.body);
+    const location = answer.headers.location ?? link(answer.body) ?? (id === undefined ? undefined : `${sessions.replace(/\/+$/, '')}/${encodeURIComponent(id)}`);
     this.#credentials = { kind: 'session', token, path: location === undefined ? undefined : pathOf(location) };
   }
 
-  /** Deletes the session, if one was made. Never throws: a session it cannot delete expires after the BMC's SessionTimeout. */
+  /**
+   * Deletes the session, if one was made, waiting at most 10 s (or `requestTimeoutMs` when
+   * shorter). Never throws: a session it cannot delete expires after the BMC's SessionTimeout.
+   */
   async logout(): Promise<void> {
     const credentials = this.#credentials;
     if (credentials.kind !== 'session' || credentials.path === undefined) return;
     this.#credentials = { kind: 'none' };
-    await exchange(this.#endpoint, { method: 'DELETE', path: credentials.path, headers: { 'X-Auth-Token': credentials.token } });
+    const endpoint = { ...this.#endpoint, timeoutMs: Math.min(this.#endpoint.timeoutMs, LOGOUT_TIMEOUT_MS) };
+    await exchange(endpoint, { method: 'DELETE', path: credentials.path, headers: { 'X-Auth-Token': credentials.token } });
   }
 
   /** An authenticated GET's body. */

@@ -70,9 +70,8 @@ function asErrno(error: unknown): NodeJS.ErrnoException {
   return error instanceof Error ? error : errnoError(String(error), 'ERR_UNKNOWN');
 }
 
-/** Opens the connection: plain TCP, or TLS with the endpoint's certificate check. */
-function openSocket(endpoint: HttpEndpoint): Socket | TLSSocket {
-  if (endpoint.scheme === 'http') return netConnect({ host: endpoint.host, port: endpoint.port });
+/** Opens a TLS connection with the endpoint's certificate check (for a pinned fingerprint, made after the handshake). */
+function openTls(endpoint: HttpEndpoint): TLSSocket {
   const tls = endpoint.tls;
   return tlsConnect({
     host: endpoint.host,
@@ -103,7 +102,8 @@ export function exchange(endpoint: HttpEndpoint, request: HttpRequest, signal?: 
     let settled = false;
     let connected = false;
     let secured = endpoint.scheme === 'http';
-    const socket = openSocket(endpoint);
+    const tlsSocket = endpoint.scheme === 'https' ? openTls(endpoint) : undefined;
+    const socket: Socket = tlsSocket ?? netConnect({ host: endpoint.host, port: endpoint.port });
     const finish = (outcome: HttpOutcome): void => {
       if (settled) return;
       settled = true;
@@ -173,16 +173,16 @@ export function exchange(endpoint: HttpEndpoint, request: HttpRequest, signal?: 
       });
       req.end(payload);
     };
-    if (endpoint.scheme === 'http') {
+    if (tlsSocket === undefined) {
       socket.once('connect', send);
       return;
     }
-    socket.once('secureConnect', () => {
+    tlsSocket.once('secureConnect', () => {
       const tls = endpoint.tls;
       if (tls.kind === 'fingerprint') {
         // rejectUnauthorized is off for a pinned certificate: this comparison is the whole check,
         // made before the request (and its credentials) is written.
-        const seen = (socket as TLSSocket).getPeerCertificate().fingerprint256;
+        const seen = tlsSocket.getPeerCertificate().fingerprint256;
         if (seen !== tls.fingerprint256) {
           finish({
             kind: 'certificate',

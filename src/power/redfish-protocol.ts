@@ -27,6 +27,11 @@ export function link(resource: unknown, ...names: string[]): string | undefined 
   return stringProperty(value, '@odata.id');
 }
 
+/** A resource's `Id` property. */
+export function memberId(resource: unknown): string | undefined {
+  return stringProperty(resource, 'Id');
+}
+
 /** A member of a collection: its path and its Id (the last segment of its path). */
 export interface Member {
   readonly path: string;

@@ -107,7 +107,7 @@ describe.skipIf(lacking !== undefined)(`durable-write power --protocol redfish${
     expect(`${result.stdout}${result.stderr}`).not.toContain(admin.password);
     const wrong = await cli(args, { env: { REDFISH_PASSWORD: 'wrong-pw-0042' } });
     expect(wrong.status).toBe(1);
-    expect(onlyJson(wrong.stderr)).toMatchObject({ stage: 'power', reason: 'auth' });
+    expect(onlyJson(wrong.stderr)).toMatchObject({ stage: 'power', reason: 'auth', httpStatus: 401 });
     expect(`${wrong.stdout}${wrong.stderr}`).not.toContain('wrong-pw-0042');
   });
 

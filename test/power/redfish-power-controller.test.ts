@@ -300,6 +300,12 @@ describe('what real BMCs do', () => {
     expect(server.lines().some((line) => line.startsWith('POST /redfish/v1/ComputerSystems/System.Embedded.1/Actions/Oem/Reset'))).toBe(true);
   });
 
+  it("a login answered without a Location header: the session's @odata.id is deleted", async () => {
+    const server = await start({ sessionLocation: false });
+    expect(await controller(server).status()).toBe('on');
+    expect(sequence(server)).toEqual([...OPEN, LOGOUT]);
+  });
+
   it('absolute Location headers (session and task monitor) are followed by their path', async () => {
     const server = await start({ absoluteLocation: true, actionResponse: 202, taskPolls: 1, retryAfterSeconds: 0 });
     await controller(server).reset();

@@ -109,6 +109,8 @@ export interface RedfishServerOptions {
   readonly sessionLimit?: number;
   /** Location headers (session, task monitor) as absolute URLs; default `false` (paths). */
   readonly absoluteLocation?: boolean;
+  /** `false`: a login's 201 carries no Location header (its body still has the session's `@odata.id`), as some BMCs answer; default `true`. */
+  readonly sessionLocation?: boolean;
   /**
    * Systems at /redfish/v1/ComputerSystems, Sessions at /redfish/v1/AccountService/Auth/Sessions
    * (linked from the ServiceRoot and the SessionService), reset targets at .../Actions/Oem/Reset,
@@ -183,6 +185,7 @@ const DEFAULTS: Settings = {
   rejectIfMatch: false,
   sessionLimit: 64,
   absoluteLocation: false,
+  sessionLocation: true,
   unusualPaths: false,
   faults: [],
 };
@@ -632,7 +635,7 @@ export async function startRedfishServer(options: RedfishServerOptions = {}): Pr
     rec.user = user.username;
     send(res, rec, 201, sessionResource(session), {
       'X-Auth-Token': session.token,
-      Location: location(`${paths().sessions}/${session.id}`),
+      ...(settings.sessionLocation ? { Location: location(`${paths().sessions}/${session.id}`) } : {}),
     });
   };
 
