@@ -1,7 +1,8 @@
 /**
  * Everything that turns a failed Redfish exchange into a `PowerControlError`, free of I/O: the
  * reason an HTTP answer means, the advice for each, and the one message shape
- * `Redfish <verb> (<origin>) failed: <reason>: <what> (<what to do>)`. Every text from the BMC
+ * `Redfish <verb> (<origin>) failed: <reason>: <what> (<what to do>)` (the reason left out when it is
+ * `failed`). Every text from the BMC
  * passes through `redact` first, so no password reaches a message.
  *
  * @internal
@@ -42,7 +43,8 @@ const KIND_ADVICE: Readonly<Record<Exclude<FailureKind, 'general'>, string>> = {
     "wait for them to expire (the SessionService's SessionTimeout) or delete them under /redfish/v1/SessionService/Sessions",
   certificate:
     "the BMC's TLS certificate did not verify: pass tls.ca (the CA that signed it, or the certificate itself when " +
-    'self-signed) or tls.fingerprint256 (openssl s_client -connect HOST:443 </dev/null | openssl x509 -noout -fingerprint -sha256)',
+    'self-signed) or tls.fingerprint256 (openssl s_client -connect HOST:443 </dev/null | openssl x509 -noout -fingerprint -sha256); ' +
+    'on the command line, --ca FILE or --fingerprint SHA256',
   conflict: 'the BMC refused it in its present state (a job or another power request in progress): read status() and try again',
   task: "the BMC accepted the request but its task failed: read status() and the BMC's log",
   system: 'pass systemId, the Id of the computer system to control',
@@ -76,7 +78,9 @@ export function redfishError(origin: string, verb: PowerVerb, failure: RedfishFa
   const kind = failure.kind ?? 'general';
   const advice = kind === 'general' ? ADVICE[failure.reason] : KIND_ADVICE[kind];
   const detail = redact(failure.detail, secrets);
-  return new PowerControlError(`Redfish ${verb} (${origin}) failed: ${failure.reason}${detail === '' ? '' : `: ${detail}`} (${advice})`, {
+  // `failed: failed: ...` says nothing twice: the reason is named unless it is the catch-all.
+  const head = failure.reason === 'failed' ? '' : `${failure.reason}${detail === '' ? '' : ': '}`;
+  return new PowerControlError(`Redfish ${verb} (${origin}) failed: ${head}${detail} (${advice})`, {
     reason: failure.reason,
     verb,
     httpStatus: failure.httpStatus,
