@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { errnoCode } from '../core/errors.js';
 import { RedfishPowerController, type RedfishPowerControllerOptions } from '../power/redfish.js';
 import { UsageError } from './errors.js';
+import { passwordSource } from './power-password.js';
 import { parseChoice, parseInteger } from './values.js';
 
 /** The options that apply to `--protocol redfish` only. */
@@ -42,12 +43,7 @@ export async function redfishControllerFor(values: RedfishValues): Promise<Redfi
   const { host, user } = values;
   if (host === undefined) throw new UsageError('--protocol redfish needs --host (Redfish has no in-band form here)');
   if (user === undefined) throw new UsageError('--protocol redfish needs --user');
-  const passwordFile = values['password-file'];
-  if (passwordFile !== undefined && values['password-env'] !== undefined) throw new UsageError('give --password-file or --password-env, not both');
-  const passwordEnv = passwordFile === undefined ? (values['password-env'] ?? DEFAULT_PASSWORD_ENV) : undefined;
-  if (passwordEnv !== undefined && process.env[passwordEnv] === undefined) {
-    throw new UsageError(`no password: ${passwordEnv} is not set; set it, or give --password-file FILE or --password-env VAR`);
-  }
+  const password = passwordSource(values, DEFAULT_PASSWORD_ENV);
   const tlsGiven = [values.ca !== undefined, values.fingerprint !== undefined, values.insecure === true].filter(Boolean).length;
   if (tlsGiven > 1) throw new UsageError('give at most one of --ca, --fingerprint and --insecure');
   const scheme = values.scheme === undefined ? 'https' : parseChoice('scheme', values.scheme, ['https', 'http']);
@@ -71,7 +67,7 @@ export async function redfishControllerFor(values: RedfishValues): Promise<Redfi
     port: values.port === undefined ? undefined : parseInteger('--port', values.port, 1, 65535),
     scheme,
     username: user,
-    ...(passwordFile === undefined ? { passwordEnv } : { passwordFile }),
+    ...password,
     systemId: values.system,
     auth: values.auth === undefined ? undefined : parseChoice('auth mode', values.auth, ['auto', 'session', 'basic']),
     tls:

@@ -16,6 +16,7 @@ import type { PowerController } from '../power/power-controller.js';
 import { defineCommand } from './command.js';
 import { failureStatus, UsageError } from './errors.js';
 import { formatDuration, roundMs } from './output.js';
+import { passwordSource } from './power-password.js';
 import { REDFISH_ONLY, redfishControllerFor } from './power-redfish.js';
 import { timedFlush } from './sync.js';
 import { parseChoice, parseInteger } from './values.js';
@@ -132,9 +133,6 @@ function ipmitoolControllerFor(values: PowerValues): IpmitoolPowerController {
       throw new UsageError(`${remote.join(', ')} need --host (without --host, power control is in-band through /dev/ipmi0 and takes no credentials)`);
     }
   }
-  const passwordFile = values['password-file'];
-  if (passwordFile !== undefined && values['password-env'] !== undefined) throw new UsageError('give --password-file or --password-env, not both');
-  const passwordEnv = host === undefined || passwordFile !== undefined ? undefined : (values['password-env'] ?? DEFAULT_PASSWORD_ENV);
   const integer = (name: 'port' | 'cipher-suite' | 'timeout' | 'retries', min: number, max: number): number | undefined => {
     const text = values[name];
     return text === undefined ? undefined : parseInteger(`--${name}`, text, min, max);
@@ -143,19 +141,14 @@ function ipmitoolControllerFor(values: PowerValues): IpmitoolPowerController {
     host,
     port: integer('port', 1, 65535),
     username: values.user,
-    passwordFile,
-    passwordEnv,
     interface: values.interface === undefined ? undefined : parseChoice('interface', values.interface, ['open', 'lan', 'lanplus']),
     cipherSuite: integer('cipher-suite', 0, 17),
     privilegeLevel: values.privilege === undefined ? undefined : parseChoice('privilege level', values.privilege, ['user', 'operator', 'administrator']),
     timeoutSeconds: integer('timeout', 1, 3600),
     retries: integer('retries', 0, 100),
   };
-  if (passwordEnv !== undefined && process.env[passwordEnv] === undefined) {
-    throw new UsageError(
-      `no password: ${passwordEnv} is not set; set it (to the empty string for an empty password), or give --password-file FILE or --password-env VAR`,
-    );
-  }
+  // In-band takes no credentials (REMOTE_ONLY above refused them); a bad value above is reported first.
+  const password = host === undefined ? {} : passwordSource(values, DEFAULT_PASSWORD_ENV);
   // Its TypeErrors (a host starting with '-', a user over 16 bytes...) are usage errors: exit 2.
-  return new IpmitoolPowerController(options);
+  return new IpmitoolPowerController({ ...options, ...password });
 }

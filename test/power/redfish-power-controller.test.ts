@@ -160,6 +160,13 @@ describe('each verb: the exact requests, with a session', () => {
     expect(server.power()).toBe('On');
   });
 
+  it('cycle without PowerCycle and with wait: false still waits for off before On, and not for on after it', async () => {
+    const server = await start({ resetTypes: ['On', 'ForceOff'], stateLagReads: 1 });
+    await controller(server, { wait: false }).cycle();
+    expect(sequence(server)).toEqual([...OPEN, RESET, SYSTEM, SYSTEM, RESET, LOGOUT]);
+    expect(server.resets.map((r) => r.resetType)).toEqual(['ForceOff', 'On']);
+  });
+
   it('cycle with no allowed values listed: PowerCycle is tried, and its refusal falls back to ForceOff, On', async () => {
     const server = await start({ allowedValues: 'absent', resetTypes: ['On', 'ForceOff', 'ForceRestart'] });
     await controller(server).cycle();
@@ -227,6 +234,13 @@ describe('what real BMCs do', () => {
     // Three pauses of Retry-After: 1 second each (the controller's own interval is 5 ms).
     expect(elapsed).toBeGreaterThanOrEqual(2900);
     expect(server.resets.map((r) => r.resetType)).toEqual(['ForceRestart']);
+  });
+
+  it('a task still running after wait.timeoutMs is a timeout, and the session is still deleted', async () => {
+    const server = await start({ actionResponse: 202, taskPolls: 1_000_000, retryAfterSeconds: 0 });
+    const error = await expectReason(controller(server, { wait: { timeoutMs: 200, intervalMs: 5 } }).reset(), 'timeout');
+    expect(error.message).toMatch(/the task at \/redfish\/v1\/TaskService\/TaskMonitors\/\d+ still runs after 200 ms/);
+    expect(sequence(server).at(-1)).toBe(LOGOUT);
   });
 
   it('a task that ends in Exception is failed, with the task\'s words', async () => {
