@@ -32,7 +32,7 @@ type Credentials =
   | { readonly kind: 'session'; readonly token: string; readonly path: string | undefined };
 
 /** The longest a logout waits: it runs after an abort too, where the caller wants the call to end. */
-const LOGOUT_TIMEOUT_MS = 10_000;
+const LOGOUT_TIMEOUT_MS = 5_000;
 
 /** The service root's path: the one path every Redfish service has (DSP0266). */
 export const SERVICE_ROOT = '/redfish/v1/';
@@ -109,7 +109,7 @@ export class RedfishClient {
   }
 
   /**
-   * Deletes the session, if one was made, waiting at most 10 s (or `requestTimeoutMs` when
+   * Deletes the session, if one was made, waiting at most 5 s (or `requestTimeoutMs` when
    * shorter). Never throws: a session it cannot delete expires after the BMC's SessionTimeout.
    */
   async logout(): Promise<void> {
