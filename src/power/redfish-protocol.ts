@@ -1,9 +1,9 @@
 /**
  * What `RedfishPowerController` reads out of Redfish resources, free of I/O: links, the systems
  * of a collection, `PowerState`, the `#ComputerSystem.Reset` action and its allowed reset types
- * (inline, or from its `@Redfish.ActionInfo`), a task's state, a `Location` made into a path,
- * and the words of a Redfish error body. Every reader takes `unknown` (a BMC's JSON) and answers
- * `undefined` where the resource does not say.
+ * (inline, or from its `@Redfish.ActionInfo`), a task's state, a `Location` made into a path, a
+ * `Retry-After` header, and the words of a Redfish error body. Every reader of a resource takes
+ * `unknown` (a BMC's JSON) and answers `undefined` where the resource does not say.
  *
  * @internal
  * @module
@@ -141,6 +141,15 @@ export function pathOf(location: string): string {
   } catch {
     return `/${location}`;
   }
+}
+
+/** Milliseconds a `Retry-After` header asks for (delay-seconds, or an HTTP date), when it is present and readable. */
+export function retryAfterMs(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const text = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (text === undefined || text === '') return undefined;
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 /** The MessageIds of a Redfish error body (`error.code` and each `@Message.ExtendedInfo` entry). */

@@ -20,6 +20,7 @@ import {
   powerState,
   rawPowerState,
   resetAction,
+  retryAfterMs,
   taskMessages,
   taskMonitor,
   taskProgress,
@@ -28,15 +29,6 @@ import {
 
 /** The `ResetType` values this package posts. */
 export type ResetType = 'On' | 'ForceOff' | 'GracefulShutdown' | 'PushPowerButton' | 'ForceRestart' | 'PowerCycle';
-
-/** Milliseconds a `Retry-After` header asks for (seconds or an HTTP date), when it is present. */
-function retryAfterMs(value: string | string[] | undefined): number | undefined {
-  const text = Array.isArray(value) ? value[0] : value;
-  if (text === undefined) return undefined;
-  if (/^\d+$/.test(text.trim())) return Number(text.trim()) * 1000;
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
 
 export class RedfishSystem {
   readonly #client: RedfishClient;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_TIMER_MS } from '../../src/core/arguments.js';
 import { RedfishPowerController, type RedfishPowerControllerOptions } from '../../src/power/redfish.js';
 import { resolveRedfishOptions } from '../../src/power/redfish-options.js';
-import { actionInfoAllowed, members, pathOf, powerState, resetAction, taskProgress } from '../../src/power/redfish-protocol.js';
+import { actionInfoAllowed, members, pathOf, powerState, resetAction, retryAfterMs, taskProgress } from '../../src/power/redfish-protocol.js';
 import { classifyAnswer } from '../../src/power/redfish-failure.js';
 
 const base = { host: 'bmc.example', username: 'operator', password: 'pw' } as const;
@@ -111,6 +111,16 @@ describe('reading Redfish resources', () => {
   it('a Location: absolute URLs give their path (the request still goes to the configured BMC)', () => {
     expect(pathOf('https://bmc.internal:8443/redfish/v1/SessionService/Sessions/7?x=1')).toBe('/redfish/v1/SessionService/Sessions/7?x=1');
     expect(pathOf('/redfish/v1/TaskService/TaskMonitors/3')).toBe('/redfish/v1/TaskService/TaskMonitors/3');
+  });
+
+  it('Retry-After: seconds or an HTTP date; anything else is ignored', () => {
+    const now = Date.parse('Fri, 04 Dec 2026 16:00:00 GMT');
+    expect(retryAfterMs('3')).toBe(3000);
+    expect(retryAfterMs(' 0 ')).toBe(0);
+    expect(retryAfterMs('Fri, 04 Dec 2026 16:00:02 GMT', now)).toBe(2000);
+    expect(retryAfterMs('Fri, 04 Dec 2026 15:00:00 GMT', now)).toBe(0);
+    expect(retryAfterMs('soon')).toBeUndefined();
+    expect(retryAfterMs(undefined)).toBeUndefined();
   });
 
   it('task states', () => {
