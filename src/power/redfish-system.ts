@@ -9,8 +9,8 @@
  * @module
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { PowerState } from './power-controller.js';
-import type { RedfishClient } from './redfish-client.js';
+import { isPowerControlError, type PowerState } from './power-controller.js';
+import type { Answer, RedfishClient } from './redfish-client.js';
 import type { ResolvedRedfishOptions } from './redfish-options.js';
 import {
   actionInfoAllowed,
@@ -106,29 +106,47 @@ export class RedfishSystem {
 
   /**
    * Posts `#ComputerSystem.Reset` with `type` (never with `If-Match`: some BMCs answer 412 to an
-   * action that carries one). A 202 is a task: its monitor (the `Location` header, else the task's
-   * `TaskMonitor`) is polled, honouring `Retry-After`, until it stops answering 202, and a task
-   * that ended in `Exception` (or `Killed`, `Cancelled`) rejects with reason `'failed'`.
+   * action that carries one). A 202 is a task, followed to its end by `#followTask`.
    */
   async reset(type: ResetType): Promise<void> {
     await this.require(type);
     const answer = await this.#client.request({ method: 'POST', path: pathOf(this.#action().target), body: { ResetType: type } }, { action: true });
-    if (answer.status !== 202) return;
-    const monitor = answer.headers.location ?? taskMonitor(answer.body);
-    if (monitor === undefined) return;
+    if (answer.status === 202) await this.#followTask(type, answer);
+  }
+
+  /**
+   * Polls the task a 202 started, honouring `Retry-After`, until it ends, for at most the wait
+   * timeout (`'timeout'` past it): its monitor (the `Location` header, else the task's
+   * `TaskMonitor`) until it stops answering 202 and its body, if a Task, is no longer running. A
+   * monitor the BMC deleted on completion (404) hands over to the Task resource the 202 named. A
+   * task that ended in `Exception` (or `Killed`, `Cancelled`) rejects with reason `'failed'`.
+   */
+  async #followTask(type: ResetType, accepted: Answer): Promise<void> {
+    const monitorLocation = accepted.headers.location ?? taskMonitor(accepted.body);
+    if (monitorLocation === undefined) return;
+    const monitor = pathOf(monitorLocation);
+    const taskLink = link(accepted.body);
+    const task = taskLink === undefined ? undefined : pathOf(taskLink);
+    let watched = monitor;
     const deadline = performance.now() + this.#options.settleTimeoutMs;
-    let pause = retryAfterMs(answer.headers['retry-after']) ?? this.#options.settleIntervalMs;
+    let pause = retryAfterMs(accepted.headers['retry-after']) ?? this.#options.settleIntervalMs;
     for (;;) {
       await this.#pause(Math.min(pause, Math.max(0, deadline - performance.now())));
-      const poll = await this.#client.request({ method: 'GET', path: pathOf(monitor) });
-      if (poll.status !== 202) {
-        if (taskProgress(poll.body) === 'failed') {
-          throw this.#client.fail({ reason: 'failed', kind: 'task', httpStatus: poll.status, detail: `ResetType ${type}: the task at ${pathOf(monitor)} failed: ${taskMessages(poll.body)}` });
-        }
-        return;
+      let poll: Answer;
+      try {
+        poll = await this.#client.request({ method: 'GET', path: watched });
+      } catch (err) {
+        if (!(isPowerControlError(err) && err.httpStatus === 404 && watched === monitor && task !== undefined && task !== monitor)) throw err;
+        watched = task;
+        poll = await this.#client.request({ method: 'GET', path: watched });
       }
+      const progress = taskProgress(poll.body);
+      if (progress === 'failed') {
+        throw this.#client.fail({ reason: 'failed', kind: 'task', httpStatus: poll.status, detail: `ResetType ${type}: the task at ${watched} failed: ${taskMessages(poll.body)}` });
+      }
+      if (poll.status !== 202 && progress !== 'running') return;
       if (performance.now() >= deadline) {
-        throw this.#client.fail({ reason: 'timeout', code: 'ETIMEDOUT', detail: `ResetType ${type}: the task at ${pathOf(monitor)} still runs after ${this.#options.settleTimeoutMs} ms` });
+        throw this.#client.fail({ reason: 'timeout', code: 'ETIMEDOUT', detail: `ResetType ${type}: the task at ${watched} still runs after ${this.#options.settleTimeoutMs} ms` });
       }
       pause = retryAfterMs(poll.headers['retry-after']) ?? this.#options.settleIntervalMs;
     }

@@ -249,6 +249,16 @@ describe('what real BMCs do', () => {
     expect(error.message).toMatch(/task .* failed: TaskState Exception/);
   });
 
+  it('a task monitor deleted on completion (404): the Task resource the 202 named tells how it ended', async () => {
+    const server = await start({ actionResponse: 202, taskPolls: 1, retryAfterSeconds: 0, taskMonitorGone: true });
+    await controller(server).reset();
+    const monitor = 'GET /redfish/v1/TaskService/TaskMonitors/N';
+    expect(sequence(server)).toEqual([...OPEN, RESET, monitor, monitor, 'GET /redfish/v1/TaskService/Tasks/N', LOGOUT]);
+    const failing = await start({ actionResponse: 202, taskPolls: 1, retryAfterSeconds: 0, taskMonitorGone: true, taskOutcome: 'exception' });
+    const error = await expectReason(controller(failing).reset(), 'failed');
+    expect(error.message).toMatch(/the task at \/redfish\/v1\/TaskService\/Tasks\/\d+ failed: TaskState Exception/);
+  });
+
   it('200 with a body is success as much as 204', async () => {
     const server = await start({ actionResponse: 200 });
     await controller(server).reset();

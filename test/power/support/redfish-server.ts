@@ -109,6 +109,8 @@ export interface RedfishServerOptions {
   readonly sessionLimit?: number;
   /** Location headers (session, task monitor) as absolute URLs; default `false` (paths). */
   readonly absoluteLocation?: boolean;
+  /** 202 only: the service deletes a task's monitor once the task ended, so that GET answers 404 (the Task resource stays); default `false`. */
+  readonly taskMonitorGone?: boolean;
   /** `false`: a login's 201 carries no Location header (its body still has the session's `@odata.id`), as some BMCs answer; default `true`. */
   readonly sessionLocation?: boolean;
   /**
@@ -186,6 +188,7 @@ const DEFAULTS: Settings = {
   sessionLimit: 64,
   absoluteLocation: false,
   sessionLocation: true,
+  taskMonitorGone: false,
   unusualPaths: false,
   faults: [],
 };
@@ -832,6 +835,7 @@ export async function startRedfishServer(options: RedfishServerOptions = {}): Pr
       if (task === undefined) return notFound(res, rec, path);
       if (method !== 'GET') return notAllowed(res, rec, method, 'GET');
       pollTask(task);
+      if (taskMatch[1] === 'TaskMonitors' && task.state !== 'Running' && settings.taskMonitorGone) return notFound(res, rec, path);
       if (taskMatch[1] === 'TaskMonitors' && task.state === 'Running') {
         return send(res, rec, 202, taskResource(task), {
           Location: location(`${MONITORS}/${task.id}`),
