@@ -138,6 +138,9 @@ export class RedfishClient {
   }
 
   #useBasic(): void {
+    if (this.#username.includes(':')) {
+      throw this.fail({ reason: 'unsupported', detail: "the BMC offers no session service, and HTTP Basic cannot carry a user name with ':' (RFC 7617)" });
+    }
     const header = `Basic ${Buffer.from(`${this.#username}:${this.#password}`).toString('base64')}`;
     this.#credentials = { kind: 'basic', header };
   }

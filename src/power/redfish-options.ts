@@ -271,6 +271,9 @@ export function resolveRedfishOptions(options: RedfishPowerControllerOptions): R
     throw invalidArgValue(`${OPERATION}: systemId must be a system's Id, without '/'; received ${describeValue(systemId)}`);
   }
   const auth = checkChoice(o['auth'], ['auto', 'session', 'basic'], 'auto', 'auth', OPERATION);
+  if (auth === 'basic' && username.includes(':')) {
+    throw invalidArgValue(`${OPERATION}: username must not contain ':' with auth 'basic' (HTTP Basic cannot carry it, RFC 7617); use auth 'session'`);
+  }
   const tls = checkTls(o['tls'], scheme);
   const requestTimeoutMs = checkTimeout(o['requestTimeoutMs'] ?? DEFAULT_REQUEST_TIMEOUT_MS, 'requestTimeoutMs', OPERATION);
   const wait = checkWait(o['wait']);

@@ -51,6 +51,7 @@ describe('RedfishPowerController options', () => {
     ['a bad variable name', { password: undefined, passwordEnv: 'BMC-PW' }, /passwordEnv must be an environment variable name/],
     ['a systemId with a slash', { systemId: 'Systems/1' }, /systemId must be a system's Id, without '\/'/],
     ['an unknown auth', { auth: 'digest' }, /auth must be one of 'auto', 'session', 'basic'/],
+    ['a colon in the user name with Basic', { username: 'dom:ops', auth: 'basic' }, /username must not contain ':' with auth 'basic' .*RFC 7617/],
     ['tls over http', { scheme: 'http', tls: { insecure: true } }, /tls applies to scheme 'https' only/],
     ['two tls checks', { tls: { ca: PEM, insecure: true } }, /give at most one of tls.ca, tls.fingerprint256 and tls.insecure/],
     ['a CA file name', { tls: { ca: '/etc/ca.pem' } }, /tls.ca must be PEM text .* not a file name/],

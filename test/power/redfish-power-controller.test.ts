@@ -352,6 +352,13 @@ describe('auth', () => {
     expect(server.requests.map((r) => r.auth)).toEqual(['basic', 'basic', 'basic', 'basic']);
   });
 
+  it("auto on a BMC without sessions, for a user name with ':' (which Basic cannot carry): unsupported, nothing sent with it", async () => {
+    const server = await start({ auth: 'basic-only' });
+    const error = await expectReason(controller(server, { username: 'dom:ops' }).status(), 'unsupported');
+    expect(error.message).toMatch(/RFC 7617/);
+    expect(sequence(server)).toEqual([ROOT]);
+  });
+
   it("auth 'session' on a BMC without sessions is unsupported", async () => {
     const server = await start({ auth: 'basic-only' });
     await expectReason(controller(server, { auth: 'session' }).status(), 'unsupported');
