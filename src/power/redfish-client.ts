@@ -86,7 +86,8 @@ export class RedfishClient {
    */
   async login(root: unknown): Promise<void> {
     if (this.#options.auth === 'basic') return;
-    const sessions = link(root, 'Links', 'Sessions') ?? (link(root, 'SessionService') === undefined ? undefined : `${link(root, 'SessionService')?.replace(/\/+$/, '')}/Sessions`);
+    const service = link(root, 'SessionService');
+    const sessions = link(root, 'Links', 'Sessions') ?? (service === undefined ? undefined : `${service.replace(/\/+$/, '')}/Sessions`);
     if (sessions === undefined) {
       if (this.#options.auth === 'session') {
         throw this.fail({ reason: 'unsupported', detail: "the service root lists no session service (no Links.Sessions); use auth 'basic' or 'auto'" });

@@ -345,6 +345,12 @@ describe('auth', () => {
     expect(server.requests.slice(1).map((r) => r.auth)).toEqual(['basic', 'basic', 'basic', 'basic']);
   });
 
+  it('a root without Links.Sessions but with a SessionService: the login goes to its standard Sessions collection', async () => {
+    const server = await start({ linksSessions: false });
+    expect(await controller(server).status()).toBe('on');
+    expect(sequence(server)).toEqual([...OPEN, LOGOUT]);
+  });
+
   it("auth 'basic' sends Basic from the first request and never logs in", async () => {
     const server = await start();
     await controller(server, { auth: 'basic' }).reset();

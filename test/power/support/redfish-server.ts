@@ -111,6 +111,8 @@ export interface RedfishServerOptions {
   readonly absoluteLocation?: boolean;
   /** 202 only: the service deletes a task's monitor once the task ended, so that GET answers 404 (the Task resource stays); default `false`. */
   readonly taskMonitorGone?: boolean;
+  /** `false`: the ServiceRoot lists the SessionService but no `Links.Sessions` (older services); default `true`. */
+  readonly linksSessions?: boolean;
   /** `false`: a login's 201 carries no Location header (its body still has the session's `@odata.id`), as some BMCs answer; default `true`. */
   readonly sessionLocation?: boolean;
   /**
@@ -188,6 +190,7 @@ const DEFAULTS: Settings = {
   sessionLimit: 64,
   absoluteLocation: false,
   sessionLocation: true,
+  linksSessions: true,
   taskMonitorGone: false,
   unusualPaths: false,
   faults: [],
@@ -484,7 +487,7 @@ export async function startRedfishServer(options: RedfishServerOptions = {}): Pr
       UUID: uuid,
       Systems: { '@odata.id': p.systems },
       TaskService: { '@odata.id': '/redfish/v1/TaskService' },
-      Links: sessionsAllowed() ? { Sessions: { '@odata.id': p.sessions } } : {},
+      Links: sessionsAllowed() && settings.linksSessions ? { Sessions: { '@odata.id': p.sessions } } : {},
     };
     if (sessionsAllowed()) root['SessionService'] = { '@odata.id': p.sessionService };
     return root;
