@@ -56,6 +56,7 @@ console.log(`   => ${naiveRisk}writeDurable: ${risky(durable).length === 0 ? 'al
 // ---- 2. The real thing on the local disk ------------------------------------------------------
 
 const EXPLAIN = {
+  realpath: "resolve the target's directory (symlinks and .. as the kernel does)",
   lstat: 'look at the target (follow a symlink, keep its mode)',
   open: 'create the temp file, O_CREAT|O_EXCL, mode 0600',
   'read-data': 'take the next chunk of data',
@@ -77,10 +78,12 @@ const result = await writeDurable(target, data, { onStep: (event) => steps.push(
 const total = performance.now() - started;
 
 let afterRename = false;
+let opens = 0;
 for (const { step, milliseconds } of steps) {
   if (step === 'read-data') continue;
   let what = EXPLAIN[step] ?? step;
-  if (afterRename && step === 'open') what = 'open the directory';
+  // The first open is the directory, held open until its fsync after the rename; the second creates the temp file.
+  if (step === 'open' && (opens += 1) === 1) what = 'open the directory, held until its fsync after the rename';
   if (afterRename && step === 'fsync') what = 'flush the directory: the new name is durable';
   if (afterRename && step === 'close') what = 'close the directory';
   if (step === 'rename') afterRename = true;

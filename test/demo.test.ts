@@ -9,6 +9,8 @@ describe('npm run demo', () => {
     requireBuild();
     const output = execFileSync(process.execPath, [join(repoRoot, 'scripts', 'demo.mjs')], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
     for (const step of ['open', 'write', 'fsync', 'close', 'rename']) expect(output).toMatch(new RegExp(`^\\s+${step}\\s+[\\d.]+ ms`, 'm'));
+    // The first open is the directory (held for its fsync), the second the temp file.
+    expect(output).toMatch(/^\s+open\s+[\d.]+ ms\s+open the directory.*\n\s+open\s+[\d.]+ ms\s+create the temp file/m);
     expect(output).toMatch(/content check: ok; temp files left: 0/);
     expect(output).toMatch(/fs\.writeFile .*LOST/);
     expect(output).toMatch(/writeDurable \+ syncAll .*kept/);
