@@ -154,7 +154,11 @@ export function* prepareReplacement(io: FileIo, plan: WritePlan, resolved: Resol
   if (!resolved.directoryExists && !plan.createParents) {
     // The kernel fails the walk at the first missing directory, even where a later `..` would
     // lead back to one that exists (`missing/../f`), as fs.writeFile does.
-    const missing = Object.assign(new Error(`no such file or directory: a directory in ${plan.target}`), { code: 'ENOENT' });
+    const where = resolved.missingDirectory ?? `a directory in ${plan.target}`;
+    const missing = Object.assign(
+      new Error(`${where} does not exist; pass createParents: true (the command: --create-parents) to create the missing directories`),
+      { code: 'ENOENT' },
+    );
     throw wrapError('open', missing, ctx, `opening the directory of ${plan.target}`);
   }
   const parents =

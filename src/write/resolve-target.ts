@@ -27,12 +27,16 @@ export interface ResolvedTarget {
   readonly stats: DurableStats | undefined;
   /** Whether its directory exists (false only when some directories above it are missing). */
   readonly directoryExists: boolean;
+  /** When it does not: the first missing directory on the way, for messages. */
+  readonly missingDirectory?: string | undefined;
 }
 
 /** A directory's canonical path, and whether it exists (a missing one is placed under its nearest existing ancestor). */
 interface CanonicalDirectory {
   readonly path: string;
   readonly exists: boolean;
+  /** When it does not exist: the first missing directory of its path, below its nearest existing ancestor. */
+  readonly firstMissing?: string | undefined;
 }
 
 /** The directory part of a path, without normalising it (`dirname('/a/b/../c')` is `/a/b/..`). */
@@ -50,7 +54,8 @@ function* canonicalDirectory(io: FileIo, dir: string, ctx: FailureContext): Oper
   // Missing: what is above it still resolves as the kernel would; below the nearest existing
   // ancestor, every directory will be a real one created by createParents, so `..` is lexical there.
   const above = yield* canonicalDirectory(io, directoryOf(dir), ctx);
-  return { path: nodePath.resolve(above.path, nodePath.basename(dir)), exists: false };
+  const path = nodePath.resolve(above.path, nodePath.basename(dir));
+  return { path, exists: false, firstMissing: above.exists ? path : above.firstMissing };
 }
 
 /** Follows the absolute (unnormalised) `target` to the file a write replaces. */
@@ -63,7 +68,7 @@ export function* resolveTarget(io: FileIo, target: string, ctx: FailureContext):
       throw wrapError('validate', Object.assign(new Error(`${current} names a directory`), { code: 'EISDIR' }), ctx);
     }
     const path = nodePath.join(dir.path, name);
-    if (!dir.exists) return { path, stats: undefined, directoryExists: false };
+    if (!dir.exists) return { path, stats: undefined, directoryExists: false, missingDirectory: dir.firstMissing };
     let stats: DurableStats;
     try {
       stats = yield* perform(io.lstat(path));

@@ -150,6 +150,20 @@ describe.each(writeModes)('$name', ({ write }) => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('names the first missing directory and the option that creates it', async () => {
+    const dir = tempDir();
+    const error = await Promise.resolve()
+      .then(() => write(join(dir, 'no', 'deeper', 'file'), 'x'))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toMatchObject({ code: 'ENOENT' });
+    expect((error as Error).message).toContain(`${join(dir, 'no')} does not exist`);
+    expect((error as Error).message).toContain('createParents: true');
+    expect((error as Error).message).toContain('--create-parents');
+  });
+
   it('reads the umask without changing it: a new file under umask 027 gets 0640', async () => {
     const dir = tempDir();
     const previous = process.umask(0o027);
