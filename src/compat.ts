@@ -24,4 +24,4 @@ export {
 } from './compat/fs-extra.js';
 export type { JsonWriteOptions, JsonWriteSyncOptions, NoParamCallback } from './compat/fs-extra.js';
 export { writeFileAtomic, writeFileAtomicSync } from './compat/write-file-atomic.js';
-export type { WriteFileAtomicCallback, WriteFileAtomicOptions } from './compat/write-file-atomic.js';
+export type { WriteFileAtomicCallback, WriteFileAtomicData, WriteFileAtomicOptions } from './compat/write-file-atomic.js';

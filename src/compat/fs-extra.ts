@@ -34,6 +34,11 @@ function fileCall(operation: string, file: unknown, data: unknown, createParents
   return { operation, file, given: data, extraNames: [], dataOf: () => wholeData(data, operation), createParents };
 }
 
+/** jsonfile's error for a value with no JSON text (`undefined`, a function, a symbol): a `TypeError` with its message, kept for code that matches it. */
+function jsonfileNoText(value: unknown): TypeError {
+  return new TypeError(`Converting ${typeof value} value to JSON is not supported`);
+}
+
 /**
  * jsonfile's call: the text of `value`. jsonfile's own `fs` option (a module to write with) is
  * refused: the write goes through durable-write's own calls, or it would not be durable.
@@ -45,7 +50,7 @@ function jsonCall(operation: string, file: unknown, value: unknown, createParent
         `${operation}: fs must be absent; received ${describeValue(options['fs'])}: the file is written with durable-write's own calls (temp file, fsync, rename, directory fsync), never through another fs module`,
       );
     }
-    return jsonText(value, options, operation);
+    return jsonText(value, options, operation, jsonfileNoText);
   };
   return { operation, file, given: undefined, extraNames: createParents ? JSON_FORMAT_NAMES : [...JSON_FORMAT_NAMES, 'fs'], dataOf, createParents };
 }

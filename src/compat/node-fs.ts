@@ -3,19 +3,21 @@
  * and the call beneath them, {@link fsWrite}/{@link fsWriteSync}, which fs-extra's functions share
  * since fs-extra writes through `fs.writeFile` too.
  *
- * `fs.writeFile`'s `mode` only applies to a file it creates, reduced by the umask; an existing
- * file keeps its mode (it is truncated in place). A durable replace always makes a new file, so
- * the target is looked at (`stat`) when a `mode` is given: an existing file keeps its mode, a new
- * one gets `mode & ~umask`, as `fs.writeFile` would give them. The look is synchronous so that the
- * call joins `writeDurable`'s per-file queue in call order.
+ * `fs.writeFile` opens the target for writing (`O_WRONLY|O_CREAT|O_TRUNC`, `mode`), so: its
+ * `mode` only applies to a file it creates, reduced by the umask, an existing file keeping its
+ * own; and an existing file this process may not write (mode 0444, say, when not root) is refused
+ * with `EACCES` and left as it is. A durable replace always makes a new file and renames it over
+ * the old one, which needs only the directory writable; the twins ask the write's own resolution
+ * of the target for both decisions (the plan's `newFileMode` and `requireWritable`), never a
+ * separate look at the path that the file could change after.
  *
  * @internal
  * @module
  */
-import { statSync, type PathLike } from 'node:fs';
+import type { PathLike } from 'node:fs';
 import { checkEncoding, checkFlush, checkMode, checkSignal, type CallMode } from '../core/arguments.js';
 import { discardData } from '../write/data-source.js';
-import { currentUmask } from '../write/umask.js';
+import type { PlanAdditions } from '../write/replacement.js';
 import { writeDurableSyncWith, writeDurableWith, type WriteDurableData } from '../write/write-durable.js';
 import { checkFlag, compatOptions, compatPath } from './arguments.js';
 
@@ -63,22 +65,11 @@ interface CheckedWrite {
   readonly target: string;
   readonly options: Readonly<Record<string, unknown>>;
   readonly data: WriteDurableData;
+  /** `fs.writeFile`'s ways, decided on the write's own resolution of the target: `mode` for a new file only, a target it could not open refused. */
+  readonly additions: PlanAdditions;
 }
 
-/** The mode `fs.writeFile` would leave: `mode & ~umask` for a file it creates; `undefined` (kept) for an existing one. */
-function modeAsFsWrites(target: string, mode: number | undefined): number | undefined {
-  if (mode === undefined) return undefined;
-  let exists: boolean;
-  try {
-    exists = statSync(target, { throwIfNoEntry: false }) !== undefined;
-  } catch {
-    // ENOTDIR, EACCES...: the write itself will fail and say so.
-    exists = false;
-  }
-  return exists ? undefined : mode & ~currentUmask();
-}
-
-/** Checks every argument of `call` (no I/O), then looks at the target if a mode is given. */
+/** Checks every argument of `call` (no I/O). */
 function checkCall(call: FsWriteCall, mode: CallMode): CheckedWrite {
   const { operation } = call;
   const names = mode === 'sync' ? FS_WRITE_SYNC_NAMES : FS_WRITE_NAMES;
@@ -92,8 +83,9 @@ function checkCall(call: FsWriteCall, mode: CallMode): CheckedWrite {
     createParents: call.createParents,
     ...(signal === undefined ? {} : { signal }),
   };
+  const newFileMode = checkMode(o['mode'], operation);
   const data = call.dataOf(o);
-  return { target, data, options: { ...options, mode: modeAsFsWrites(target, checkMode(o['mode'], operation)) } };
+  return { target, data, options, additions: { requireWritable: true, ...(newFileMode === undefined ? {} : { newFileMode }) } };
 }
 
 /** `fs.writeFile`'s call, made with `writeDurable`: resolves to `undefined` once durable. */
@@ -105,13 +97,13 @@ export async function fsWrite(call: FsWriteCall): Promise<void> {
     discardData(call.given);
     throw error;
   }
-  await writeDurableWith(call.operation, checked.target, checked.options, [], () => checked.data, call.given);
+  await writeDurableWith(call.operation, checked.target, checked.options, [], () => checked.data, call.given, checked.additions);
 }
 
 /** `fs.writeFileSync`'s call, made with `writeDurableSync`. */
 export function fsWriteSync(call: FsWriteCall): void {
   const checked = checkCall(call, 'sync');
-  writeDurableSyncWith(call.operation, checked.target, checked.options, [], () => checked.data);
+  writeDurableSyncWith(call.operation, checked.target, checked.options, [], () => checked.data, checked.additions);
 }
 
 /**
@@ -121,8 +113,9 @@ export function fsWriteSync(call: FsWriteCall): void {
  * Syscalls: those of `writeDurable`: `open(dir, O_DIRECTORY)`, held;
  * `open(".<name>.<random>.tmp", O_WRONLY|O_CREAT|O_EXCL, 0600)` beside the target; `write` until
  * every byte is written; `fchown` (only to keep an existing target's owner); `fchmod`; `fsync`;
- * `close`; `rename(tmp, file)`; `fsync(dir)`; `close(dir)`. With a `mode`, a `stat` of the target
- * comes first.
+ * `close`; `rename(tmp, file)`; `fsync(dir)`; `close(dir)`. Before them, the target is resolved
+ * (`realpath` of its directory, `lstat`) and, when it exists, `access(W_OK)`: a file this process
+ * could not open for writing is refused with `EACCES`, as `fs.writeFile` refuses it.
  *
  * Guarantee: once the promise resolves the new content and its name are on stable storage, and
  * until then a reader or a crash sees the old content whole, never a truncated or half-written

@@ -7,12 +7,18 @@
  * write-file-atomic's defaults are `writeDurable`'s already: without `mode` an existing file's
  * mode is kept (else `0o666 & ~umask`), without `chown` its owner (where the process may); a
  * `mode` is applied exactly (not reduced by the umask); `chown` is `writeDurable`'s `owner`.
+ * `chown: false` and `mode: false` turn those defaults off, as its README documents: the file is
+ * the writer's, with mode `0o666 & ~umask`. `undefined` or `null` data makes an empty file, as
+ * write-file-atomic writes it. A read-only target is replaced (a rename needs only the
+ * directory writable), as write-file-atomic replaces it.
  *
  * @internal
  * @module
  */
 import type { PathLike } from 'node:fs';
 import { checkBoolean, checkFunction, checkMode, checkOwner, invalidArgValue } from '../core/arguments.js';
+import type { PlanAdditions } from '../write/replacement.js';
+import { currentUmask } from '../write/umask.js';
 import { writeDurableSyncWith, writeDurableWith } from '../write/write-durable.js';
 import { compatOptions, compatPath, wholeData } from './arguments.js';
 import { settle, type WriteFileAtomicCallback } from './callback.js';
@@ -24,18 +30,20 @@ export interface WriteFileAtomicOptions {
   /**
    * The owner to give the file, set with `fchown` on the temporary file before the rename (it
    * needs the privilege to give a file away: root). A refusal is an error (stage `chown`).
+   * `false`: no `fchown` at all, the file is the writer's even where it replaces another's.
    * Default: an existing file's owner, kept where the process may; a new file's is the writer's.
    */
-  readonly chown?: { readonly uid: number; readonly gid: number } | null | undefined;
+  readonly chown?: { readonly uid: number; readonly gid: number } | false | null | undefined;
   /** Encoding of string data. Default `'utf8'`. */
   readonly encoding?: BufferEncoding | null | undefined;
   /** Always fsynced: `true` is accepted, `false` is a `TypeError` (it would give up durability). */
   readonly fsync?: true | undefined;
   /**
    * Permission bits (a number, or an octal string such as `'644'`), applied exactly with `fchmod`.
-   * Default: an existing file's mode; for a new file `0o666 & ~umask`.
+   * `false`: the system default, `0o666 & ~umask`, even where the file replaces one with another
+   * mode. Default: an existing file's mode; for a new file `0o666 & ~umask`.
    */
-  readonly mode?: number | string | null | undefined;
+  readonly mode?: number | string | false | null | undefined;
   /**
    * Called with the temporary file's path once it exists (in the target's directory), before
    * any data is written. The promise form awaits what it returns; `sync` calls it and goes on.
@@ -46,12 +54,22 @@ export interface WriteFileAtomicOptions {
 
 const ATOMIC_OPTION_NAMES = ['chown', 'encoding', 'fsync', 'mode', 'tmpfileCreated'] as const satisfies readonly (keyof WriteFileAtomicOptions)[];
 
+/** The data write-file-atomic takes: whole data, or nothing (`undefined` or `null`: an empty file). */
+export type WriteFileAtomicData = string | NodeJS.ArrayBufferView | null | undefined;
+
 /** A call whose every argument is checked: what `writeDurable` is given. */
 interface CheckedAtomicWrite {
   readonly target: string;
   readonly data: string | NodeJS.ArrayBufferView;
   readonly options: Readonly<Record<string, unknown>>;
   readonly tmpfileCreated: ((tmpPath: string) => unknown) | undefined;
+  /** `chown: false`: the existing target's owner is not kept. */
+  readonly additions: PlanAdditions;
+}
+
+/** write-file-atomic's `mode`: `false` is the system default (`0o666 & ~umask`), whatever the target had. */
+function atomicMode(value: unknown, operation: string): number | undefined {
+  return value === false ? 0o666 & ~currentUmask() : checkMode(value, operation);
 }
 
 function checkAtomicCall(operation: string, filename: unknown, data: unknown, options: unknown): CheckedAtomicWrite {
@@ -62,15 +80,18 @@ function checkAtomicCall(operation: string, filename: unknown, data: unknown, op
     );
   }
   checkBoolean(o['fsync'], true, 'fsync', operation);
+  const chownOff = o['chown'] === false;
   return {
     target: compatPath(filename, 'filename', operation),
-    data: wholeData(data, operation),
+    // write-file-atomic writes nothing for undefined or null data: an empty file.
+    data: data === undefined || data === null ? '' : wholeData(data, operation),
     options: {
       encoding: o['encoding'],
-      mode: checkMode(o['mode'], operation),
-      owner: checkOwner(o['chown'], 'chown', operation),
+      mode: atomicMode(o['mode'], operation),
+      owner: chownOff ? undefined : checkOwner(o['chown'], 'chown', operation),
     },
     tmpfileCreated: checkFunction<(tmpPath: string) => unknown>(o['tmpfileCreated'], 'tmpfileCreated', operation),
+    additions: chownOff ? { keepOwner: false } : {},
   };
 }
 
@@ -89,7 +110,9 @@ function writeAtomic(filename: unknown, data: unknown, options: unknown): Promis
       : async (tmpPath: string): Promise<void> => {
           await hook(tmpPath);
         };
-  return writeDurableWith(operation, checked.target, checked.options, [], () => checked.data, undefined, onTempCreated).then(() => undefined);
+  return writeDurableWith(operation, checked.target, checked.options, [], () => checked.data, undefined, { ...checked.additions, onTempCreated }).then(
+    () => undefined,
+  );
 }
 
 /**
@@ -110,11 +133,12 @@ function writeAtomic(filename: unknown, data: unknown, options: unknown): Promis
  * writeFileAtomicSync('/etc/app/config.json', JSON.stringify(config), { mode: 0o640 });
  * ```
  */
-export function writeFileAtomicSync(filename: PathLike, data: string | NodeJS.ArrayBufferView, options?: WriteFileAtomicOptions | BufferEncoding | null): void {
+export function writeFileAtomicSync(filename: PathLike, data: WriteFileAtomicData, options?: WriteFileAtomicOptions | BufferEncoding | null): void {
   const operation = 'writeFileAtomic.sync';
   const checked = checkAtomicCall(operation, filename, data, options);
   const hook = checked.tmpfileCreated;
-  writeDurableSyncWith(operation, checked.target, checked.options, [], () => checked.data, hook === undefined ? undefined : (tmpPath) => void hook(tmpPath));
+  const onTempCreated = hook === undefined ? undefined : (tmpPath: string): void => void hook(tmpPath);
+  writeDurableSyncWith(operation, checked.target, checked.options, [], () => checked.data, { ...checked.additions, onTempCreated });
 }
 
 /**
@@ -137,7 +161,8 @@ export function writeFileAtomicSync(filename: PathLike, data: string | NodeJS.Ar
  * `DurableWriteError`s that keep the errno `code`.
  *
  * @param filename - the file to replace: a string or a `file:` URL.
- * @param data - a string, a `Buffer` or any `ArrayBufferView` (all of its bytes).
+ * @param data - a string, a `Buffer` or any `ArrayBufferView` (all of its bytes); `undefined` or
+ *   `null` for an empty file.
  * @param options - {@link WriteFileAtomicOptions}, or an encoding string.
  *
  * @example
@@ -149,15 +174,15 @@ export function writeFileAtomicSync(filename: PathLike, data: string | NodeJS.Ar
  * writeFileAtomic.sync('/var/lib/app/state.json', JSON.stringify(state));
  * ```
  */
-export function writeFileAtomic(filename: PathLike, data: string | NodeJS.ArrayBufferView, options?: WriteFileAtomicOptions | BufferEncoding | null): Promise<void>;
-export function writeFileAtomic(filename: PathLike, data: string | NodeJS.ArrayBufferView, callback: WriteFileAtomicCallback): void;
+export function writeFileAtomic(filename: PathLike, data: WriteFileAtomicData, options?: WriteFileAtomicOptions | BufferEncoding | null): Promise<void>;
+export function writeFileAtomic(filename: PathLike, data: WriteFileAtomicData, callback: WriteFileAtomicCallback): void;
 export function writeFileAtomic(
   filename: PathLike,
-  data: string | NodeJS.ArrayBufferView,
+  data: WriteFileAtomicData,
   options: WriteFileAtomicOptions | BufferEncoding | null | undefined,
   callback: WriteFileAtomicCallback,
 ): void;
-export function writeFileAtomic(filename: PathLike, data: string | NodeJS.ArrayBufferView, options?: unknown, callback?: unknown): Promise<void> | undefined {
+export function writeFileAtomic(filename: PathLike, data: WriteFileAtomicData, options?: unknown, callback?: unknown): Promise<void> | undefined {
   const optionsAreCallback = typeof options === 'function';
   const done = checkFunction<WriteFileAtomicCallback>(optionsAreCallback ? options : (callback ?? undefined), 'callback', 'writeFileAtomic');
   const promise = writeAtomic(filename, data, optionsAreCallback ? undefined : options);

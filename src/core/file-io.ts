@@ -57,6 +57,8 @@ export interface FileIo {
   realpath(path: string): Effect<string>;
   /** The names in a directory; the seam's `readdir`/`readdirSync` are optional, so a seam without them fails here. */
   readdir(path: string): Effect<string[]>;
+  /** `access(2)` of `path` for `mode` (`W_OK`...); the seam's `access`/`accessSync` are optional, so a seam without them fails here. */
+  access(path: string, mode: number): Effect<void>;
 }
 
 /** The primitives of each seam, built once: the object also stands for its seam (directory fsync groups are keyed by it). */
@@ -135,6 +137,17 @@ function primitivesOver(fs: DurableFileSystem): FileIo {
       async: async () => {
         if (fs.readdir === undefined) throw lacking('readdir');
         return fs.readdir(path);
+      },
+    }),
+    access: (path, mode) => ({
+      step: 'access',
+      sync: () => {
+        if (fs.accessSync === undefined) throw lacking('accessSync');
+        fs.accessSync(path, mode);
+      },
+      async: async () => {
+        if (fs.access === undefined) throw lacking('access');
+        await fs.access(path, mode);
       },
     }),
   };

@@ -55,7 +55,9 @@ export interface DurableFileHandle {
  * The optional members serve one function each, and a custom seam may leave them out: `sync` and
  * `syncfs` let `syncAll` and `syncFilesystem` run on a simulated file system (when absent, those
  * functions call the kernel); `readdir` and `readdirSync` are required by `removeStaleTemps` and
- * `removeStaleTempsSync` only, which throw a `TypeError` for a seam that lacks the one they call.
+ * `removeStaleTempsSync` only, which throw a `TypeError` for a seam that lacks the one they call;
+ * `access` and `accessSync` serve the compat layer's twins of `fs.writeFile` and fs-extra, which
+ * always run on {@link nodeFileSystem}.
  */
 export interface DurableFileSystem {
   open(path: string, flags: number, mode?: number): Promise<DurableFileHandle>;
@@ -91,6 +93,14 @@ export interface DurableFileSystem {
   readdir?(path: string): Promise<string[]>;
   /** The names in the directory at `path`, as `fs.readdirSync(path)`; used by `removeStaleTempsSync`. */
   readdirSync?(path: string): string[];
+  /**
+   * `access(2)`: rejects (`EACCES`, `EROFS`...) unless this process may access `path` as `mode`
+   * says (`W_OK`...); used by the compat layer to refuse, as `fs.writeFile` does, a target it could
+   * not open for writing.
+   */
+  access?(path: string, mode: number): Promise<void>;
+  /** `access(2)`, as `fs.accessSync(path, mode)`; used by the compat layer's synchronous twins. */
+  accessSync?(path: string, mode: number): void;
 }
 
 /** Node's own file system: `node:fs/promises` and the `*Sync` functions of `node:fs`. */
@@ -104,6 +114,7 @@ export const nodeFileSystem: DurableFileSystem = Object.freeze({
   readlink: (path: string) => fsp.readlink(path),
   realpath: (path: string) => fsp.realpath(path),
   readdir: (path: string) => fsp.readdir(path),
+  access: (path: string, mode: number) => fsp.access(path, mode),
 
   openSync: (path: string, flags: number, mode?: number) => fs.openSync(path, flags, mode),
   writeSync: (fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null) =>
@@ -121,4 +132,5 @@ export const nodeFileSystem: DurableFileSystem = Object.freeze({
   readlinkSync: (path: string) => fs.readlinkSync(path),
   realpathSync: (path: string) => fs.realpathSync.native(path),
   readdirSync: (path: string) => fs.readdirSync(path),
+  accessSync: (path: string, mode: number) => fs.accessSync(path, mode),
 });

@@ -14,6 +14,7 @@
  * @internal
  * @module
  */
+import { constants } from 'node:fs';
 import * as nodePath from 'node:path';
 import {
   checkBoolean,
@@ -43,9 +44,25 @@ import type { WriteDurableResult, WriteDurableStepEvent } from './write-options.
 /** A write, its arguments checked. */
 export interface WritePlan {
   readonly target: string;
+  /** The mode asked for, applied exactly; `undefined` to keep an existing target's, or to give a new one {@link newFileMode}. */
   readonly mode: number | undefined;
-  /** The owner asked for; `undefined` to keep an existing target's. */
+  /**
+   * Without `mode`, the mode of a file the write creates (the target absent when the write
+   * resolved it), reduced by the umask as `open(2)` reduces it: `fs.writeFile`'s `mode`, decided
+   * on the write's own resolution of the target. `0o666` from {@link planWrite}.
+   */
+  readonly newFileMode: number;
+  /** The owner asked for; `undefined` to keep an existing target's (unless {@link keepOwner} is false). */
   readonly owner: { readonly uid: number; readonly gid: number } | undefined;
+  /** Without `owner`, whether an existing target's owner is kept; `false` is write-file-atomic's `chown: false`. `true` from {@link planWrite}. */
+  readonly keepOwner: boolean;
+  /**
+   * Whether an existing target must be writable by this process (`access(W_OK)` in
+   * {@link resolveOperation}), as `fs.writeFile` must open it for writing: the compat layer's
+   * twins of `fs.writeFile` and fs-extra. `false` from {@link planWrite}: a replace needs only
+   * the directory writable.
+   */
+  readonly requireWritable: boolean;
   /** Called once the temp file exists, before any data is written (write-file-atomic's `tmpfileCreated`). */
   readonly onTempCreated: ((tmpPath: string) => void | Promise<void>) | undefined;
   readonly flush: FlushMethod;
@@ -56,6 +73,13 @@ export interface WritePlan {
   readonly observe: EffectObserver | undefined;
   readonly encoding: BufferEncoding;
 }
+
+/**
+ * What a function built on `writeDurable` sets in its plan beyond `writeDurable`'s options (the
+ * compat layer: write-file-atomic's `tmpfileCreated` and `chown: false`, `fs.writeFile`'s `mode`
+ * and its refusal of a read-only target); each absent field keeps {@link planWrite}'s value.
+ */
+export type PlanAdditions = Partial<Pick<WritePlan, 'onTempCreated' | 'newFileMode' | 'keepOwner' | 'requireWritable'>>;
 
 /** How many fresh names to try when a temporary name is taken (EEXIST). */
 const TEMP_NAME_ATTEMPTS = 5;
@@ -91,7 +115,10 @@ export function planWrite(
     target,
     encoding: checkEncoding(o['encoding'], operation),
     mode: checkMode(o['mode'], operation),
+    newFileMode: 0o666,
     owner: checkOwner(o['owner'], 'owner', operation),
+    keepOwner: true,
+    requireWritable: false,
     onTempCreated: undefined,
     flush: checkFlush(o['flush'], operation, true),
     directorySync: checkDirectorySync(o['directorySync'], operation),
@@ -114,11 +141,28 @@ function checkReplaceable(resolved: ResolvedTarget, operation: string, target: s
   );
 }
 
-/** The file `plan.target` names, as the kernel resolves it; refused unless a regular file or absent. */
+/**
+ * With `plan.requireWritable`, refuses an existing target this process could not open for
+ * writing, as `fs.writeFile` would (`EACCES`, `EROFS`...): `access(W_OK)` asks the kernel, which
+ * weighs the owner, the groups, ACLs, capabilities and read-only mounts as `open` does. A target
+ * removed since its `lstat` (`ENOENT`) is left to the write, which creates it.
+ */
+function* checkWritable(io: FileIo, resolved: ResolvedTarget, ctx: FailureContext): Operation<void> {
+  try {
+    yield* perform(io.access(resolved.path, constants.W_OK));
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return;
+    throw wrapError('validate', error, ctx, `the check that ${resolved.path} is writable by this process (fs.writeFile would open it for writing)`);
+  }
+}
+
+/** The file `plan.target` names, as the kernel resolves it; refused unless a regular file or absent (and writable, with `requireWritable`). */
 export function* resolveOperation(plan: WritePlan, ctx: FailureContext): Operation<ResolvedTarget> {
   throwIfAborted(plan.signal, 'validate', ctx);
-  const resolved = yield* resolveTarget(fileIo(plan.fs), plan.target, ctx);
+  const io = fileIo(plan.fs);
+  const resolved = yield* resolveTarget(io, plan.target, ctx);
   checkReplaceable(resolved, ctx.operation, plan.target);
+  if (plan.requireWritable && resolved.stats !== undefined) yield* checkWritable(io, resolved, ctx);
   return resolved;
 }
 
@@ -216,14 +260,14 @@ export function* completeReplacement(
   try {
     if (plan.owner !== undefined) {
       yield* attempt('chown', io.chown(file, plan.owner.uid, plan.owner.gid), ctx);
-    } else if (current !== undefined && (current.uid !== process.geteuid?.() || current.gid !== process.getegid?.())) {
+    } else if (plan.keepOwner && current !== undefined && (current.uid !== process.geteuid?.() || current.gid !== process.getegid?.())) {
       try {
         yield* perform(io.chown(file, current.uid, current.gid));
       } catch (error) {
         if (!CHOWN_REFUSALS.has(errnoCode(error) ?? '')) throw wrapError('chown', error, ctx);
       }
     }
-    const mode = plan.mode ?? (current === undefined ? 0o666 & ~currentUmask() : current.mode & 0o7777);
+    const mode = plan.mode ?? (current === undefined ? plan.newFileMode & ~currentUmask() : current.mode & 0o7777);
     yield* attempt('chmod', io.chmod(file, mode), ctx);
     throwIfAborted(plan.signal, 'flush', ctx);
     yield* attempt('flush', io.flush(file, plan.flush), ctx);

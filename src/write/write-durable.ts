@@ -26,6 +26,7 @@ import {
   prepareReplacement,
   resolveOperation,
   writeBytes,
+  type PlanAdditions,
   type WritePlan,
 } from './replacement.js';
 import type { ResolvedTarget } from './resolve-target.js';
@@ -160,7 +161,9 @@ export function writeDurable(
  * `extraNames` are the options it takes besides `writeDurable`'s, and `dataOf` makes the data
  * from the checked options (it may throw the function's own TypeError). `given` is the caller's
  * data argument, destroyed if it is a stream and the call fails before it is read.
- * `onTempCreated` is called with the temp file's path once it exists, before any data is written.
+ * `additions` are the plan's fields beyond `writeDurable`'s options ({@link PlanAdditions}: a hook
+ * called with the temp file's path once it exists, the mode of a new file, whether to keep the owner,
+ * whether the target must be writable).
  */
 export function writeDurableWith(
   operation: string,
@@ -169,13 +172,13 @@ export function writeDurableWith(
   extraNames: readonly string[],
   dataOf: (options: Record<string, unknown>) => WriteDurableData,
   given?: unknown,
-  onTempCreated?: (tmpPath: string) => void | Promise<void>,
+  additions: PlanAdditions = {},
 ): Promise<WriteDurableResult> {
   let plan: WritePlan;
   let data: WriteDurableData;
   try {
     const { options: o, fs, signal } = fileOperationOptions(options, [...WRITE_OPTION_NAMES, ...extraNames], 'async', operation, true);
-    plan = { ...planWrite(path, o, fs, signal, operation), onTempCreated };
+    plan = { ...planWrite(path, o, fs, signal, operation), ...additions };
     data = dataOf(o);
     const problem = dataProblem(data, ACCEPTED_DATA, operation);
     if (problem !== undefined) throw problem;
@@ -236,10 +239,10 @@ export function writeDurableSyncWith(
   options: unknown,
   extraNames: readonly string[],
   dataOf: (options: Record<string, unknown>) => unknown,
-  onTempCreated?: (tmpPath: string) => void,
+  additions: PlanAdditions = {},
 ): WriteDurableResult {
   const { options: o, fs, signal } = fileOperationOptions(options, [...WRITE_OPTION_NAMES, ...extraNames], 'sync', operation, true);
-  const plan = { ...planWrite(path, o, fs, signal, operation), onTempCreated };
+  const plan: WritePlan = { ...planWrite(path, o, fs, signal, operation), ...additions };
   const data = dataOf(o);
   if (!isWholeData(data)) throw invalidArgType(`${operation}: data must be ${ACCEPTED_WHOLE_DATA}; received ${describeValue(data)}`);
   const ctx: FailureContext = { operation, path: plan.target };

@@ -51,18 +51,22 @@ function checkSpaces(value: unknown, operation: string): number | string | undef
  * @internal jsonfile's `stringify(value, options)` (what fs-extra writes): `JSON.stringify(value,
  * replacer, spaces)`, every `\n` made `EOL`, and `EOL` at the end unless `finalEOL` is false; its
  * options checked (`options` as the prologue returned them). A TypeError when `value` has no JSON
- * text (undefined, a function) or cannot be stringified (a cycle, a BigInt).
+ * text (undefined, a function: the error `noText` makes, which the compat layer makes jsonfile's)
+ * or cannot be stringified (a cycle, a BigInt).
  */
-export function jsonText(value: unknown, options: Readonly<Record<string, unknown>>, operation: string): string {
+export function jsonText(
+  value: unknown,
+  options: Readonly<Record<string, unknown>>,
+  operation: string,
+  noText = (what: unknown): TypeError => invalidArgType(`${operation}: value must be something JSON can represent; received ${describeValue(what)}`),
+): string {
   const spaces = checkSpaces(options['spaces'], operation);
   const replacer = checkReplacer(options['replacer'], operation);
   const eol = options['EOL'] ?? '\n';
   if (typeof eol !== 'string') throw invalidArgType(`${operation}: EOL must be a string; received ${describeValue(eol)}`);
   const finalEOL = checkBoolean(options['finalEOL'], true, 'finalEOL', operation);
   const text: unknown = JSON.stringify(value, replacer, spaces);
-  if (typeof text !== 'string') {
-    throw invalidArgType(`${operation}: value must be something JSON can represent; received ${describeValue(value)}`);
-  }
+  if (typeof text !== 'string') throw noText(value);
   return text.replaceAll('\n', eol) + (finalEOL ? eol : '');
 }
 

@@ -24,7 +24,10 @@ export interface WriteJob {
   readonly data: string | Uint8Array;
   readonly encoding: BufferEncoding;
   readonly mode: number | undefined;
+  readonly newFileMode: number;
   readonly owner: { readonly uid: number; readonly gid: number } | undefined;
+  readonly keepOwner: boolean;
+  readonly requireWritable: boolean;
   readonly flush: FlushMethod;
   readonly directorySync: DirectorySyncPolicy;
   readonly createParents: boolean;

@@ -60,7 +60,8 @@ const refusals: readonly (readonly [string, keyof typeof compat, unknown[], RegE
   ["an unknown option ('space')", 'outputJson', [{}, { space: 2 }], /outputJson: unknown option 'space' \(did you mean spaces\?\)/],
   ["jsonfile's fs option", 'writeJson', [{}, { fs: {} }], /writeJson: fs must be absent; received an instance of Object: the file is written with durable-write's own calls/],
   ['a callback', 'writeFile', ['new', () => undefined], /writeFile: options must be an object or an encoding string; received a function \(writeFile takes no callback/],
-  ['a value with no JSON text', 'writeJson', [undefined], /writeJson: value must be something JSON can represent; received undefined/],
+  ['a value with no JSON text', 'writeJson', [undefined], /^Converting undefined value to JSON is not supported$/],
+  ['a function as the value', 'outputJsonSync', [() => 1], /^Converting function value to JSON is not supported$/],
   ['data an original does not take', 'writeFileAtomic', [42], /writeFileAtomic: data must be a string, Buffer, TypedArray or DataView; received number 42/],
   ['fsync: false', 'writeFileAtomicSync', ['new', { fsync: false }], /writeFileAtomic\.sync: fsync must be true or absent; received false/],
   ['flush: false', 'writeFileSync', ['new', { flush: false }], /flush: false is not supported/],
@@ -79,7 +80,8 @@ describe('refused before anything is touched', () => {
     expect(thrown).toBe(name.endsWith('Sync'));
     expect(error).toBeInstanceOf(TypeError);
     expect(String(Reflect.get(Object(error), 'message'))).toMatch(message);
-    expect(Reflect.get(Object(error), 'code')).toMatch(/^ERR_INVALID_ARG_(TYPE|VALUE)$/);
+    // jsonfile's own TypeError for a value with no JSON text has no code, and neither has its twin's.
+    if (!/^Converting/.test(String(Reflect.get(Object(error), 'message')))) expect(Reflect.get(Object(error), 'code')).toMatch(/^ERR_INVALID_ARG_(TYPE|VALUE)$/);
     expect(treeOf(dir)).toEqual(before);
   });
 

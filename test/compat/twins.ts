@@ -2,7 +2,11 @@
  * Differential testing of the compat layer: the same call made through the original package
  * and through durable-write/compat, each in its own fresh directory prepared alike, and the two
  * directories compared whole afterwards (every entry's bytes, mode and owner: a temp file left
- * behind, or a parent created with another mode, shows up as a difference).
+ * behind, or a parent created with another mode, shows up as a difference), and with
+ * {@link differential} how each call ended (its result, or its error's code).
+ *
+ * Run as root (CI), the differential files also run again as the unprivileged user `nobody`
+ * (test/compat/unprivileged.test.ts); run as another user, they are that run.
  */
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -61,6 +65,54 @@ export async function twins(name: string, prepare: (dir: string, target: string)
     return treeOf(dir);
   };
   return { original: await outcome(original), compat: await outcome(compat) };
+}
+
+/**
+ * How a call ended, as the comparison sees it: what it returned (or resolved to), or the error's
+ * `code` (an errno name, or Node's `ERR_*`) and, for a `TypeError` (whose message code may match),
+ * its name and message. Not compared: the class of a failed step's error (`DurableWriteError`
+ * where the original throws Node's `Error`, both with the errno `code`; docs/migrating.md).
+ */
+export type CallOutcome =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly code: unknown; readonly typeError?: { readonly message: string; readonly code: unknown } };
+
+/** The outcome of `call`, thrown or rejected errors caught (an assertion error is rethrown). */
+export async function outcomeOf(call: () => unknown): Promise<CallOutcome> {
+  try {
+    return { ok: true, value: await call() };
+  } catch (error) {
+    if (error instanceof Error && error.name === 'AssertionError') throw error;
+    const code: unknown = Reflect.get(Object(error), 'code');
+    return error instanceof TypeError ? { ok: false, code, typeError: { message: error.message, code } } : { ok: false, code };
+  }
+}
+
+/** {@link TwinOutcome}, and how each side's call ended. */
+export interface DifferentialOutcome extends TwinOutcome {
+  readonly outcomes: { readonly original: CallOutcome; readonly compat: CallOutcome };
+}
+
+/**
+ * {@link twins}, each side's call settled: its result or its error recorded (see
+ * {@link CallOutcome}) rather than thrown, so that a failure is compared as a result is.
+ */
+export async function differential(
+  name: string,
+  prepare: (dir: string, target: string) => void,
+  original: SideCall,
+  compat: SideCall,
+): Promise<DifferentialOutcome> {
+  const settled: CallOutcome[] = [];
+  const trees = await twins(
+    name,
+    prepare,
+    async (t) => settled.push(await outcomeOf(() => original(t))),
+    async (t) => settled.push(await outcomeOf(() => compat(t))),
+  );
+  const [first, second] = settled;
+  if (first === undefined || second === undefined) throw new Error('differential: a side was not called');
+  return { ...trees, outcomes: { original: first, compat: second } };
 }
 
 /** Waits for the callback of a callback-form call: every argument of every call it gets, a little after the first. */

@@ -104,6 +104,7 @@ export interface SimulatedFileSystem extends DurableFileSystem {
   realpathSync(path: PathLike): string;
   symlinkSync(target: string, path: PathLike): void;
   readdirSync(path: PathLike): string[];
+  accessSync(path: PathLike, mode?: number): void;
   existsSync(path: PathLike): boolean;
   readFileSync(path: PathLike, options?: (SimulatedReadFileOptions & { encoding?: null }) | null): Buffer;
   readFileSync(path: PathLike, options: (SimulatedReadFileOptions & { encoding: BufferEncoding }) | BufferEncoding): string;
@@ -280,6 +281,7 @@ export function createSimulatedFileSystem(kernel: SimulatedKernel, cwd: string):
     realpathSync: (path: PathLike) => kernel.realpath(abs(path, 'realpath')),
     symlinkSync: (target: string, path: PathLike) => kernel.symlink(target, abs(path, 'symlink')),
     readdirSync: (path: PathLike) => kernel.readdir(abs(path, 'scandir')).map((entry) => entry.name),
+    accessSync: (path: PathLike) => kernel.access(abs(path, 'access')),
     existsSync: (path: PathLike) => {
       try {
         kernel.stat(abs(path, 'stat'));
