@@ -79,7 +79,8 @@ export interface PowerController {
  *   through sudo).
  * - `'unsupported'`: the BMC does not support the verb, or not in the present state (such as
  *   ipmitool's `cycle` while the machine is off; Redfish: a reset type the BMC does not allow, no
- *   reset action, HTTP 400 `ActionParameterNotSupported` or `PropertyValueNotInList`).
+ *   reset action, HTTP 400 `ActionParameterNotSupported` or `PropertyValueNotInList`, or a system
+ *   that reports no `PowerState`, whose power state is unknown, for the verbs that need it).
  * - `'timeout'`: a deadline passed: ipmitool's, which killed it; or Redfish's, a request without
  *   an answer in `requestTimeoutMs`, or a power state or task not reached in `wait.timeoutMs`.
  * - `'aborted'`: the caller's AbortSignal fired (ipmitool is killed; a Redfish request is cut).
@@ -107,6 +108,11 @@ export interface PowerControlErrorOptions {
   readonly httpStatus?: number | undefined;
   /** An errno name or Node code (`ENOENT` when ipmitool is missing...). Default: undefined. */
   readonly code?: string | undefined;
+  /**
+   * The actions the BMC accepted during the call before it failed, in order (Redfish `ResetType`
+   * values). Default: `[]`.
+   */
+  readonly sent?: readonly string[] | undefined;
   /** The underlying error. Default: undefined. */
   readonly cause?: unknown;
 }
@@ -114,7 +120,9 @@ export interface PowerControlErrorOptions {
 /**
  * A power verb failed. `stage` is `'power'`; `reason` says why (see {@link PowerControlReason});
  * `exitCode` and `stderr` are ipmitool's, with any password replaced by `***`; `httpStatus` is the
- * status of a Redfish answer that failed. No message or field ever holds a password.
+ * status of a Redfish answer that failed; `sent` lists the actions the BMC accepted before the
+ * failure, which is what a verb of several steps (Redfish `cycle()` without `PowerCycle`:
+ * `ForceOff`, then `On`) may have left behind. No message or field ever holds a password.
  *
  * @example
  * ```ts
@@ -138,6 +146,14 @@ export class PowerControlError extends DurableWriteError {
   readonly stderr: string;
   /** The HTTP status of the Redfish answer that failed, when one did. */
   readonly httpStatus: number | undefined;
+  /**
+   * The actions the BMC accepted during this call before it failed, in order: Redfish
+   * `ResetType` values whose `POST` was answered with success (`['ForceOff']` when `cycle()`'s
+   * fallback failed before `On`: the machine may be off). Empty when the BMC accepted none, and
+   * always for ipmitool, whose every verb is one command. An action cut short by a timeout or an
+   * abort is not listed, yet may have acted: read `status()`.
+   */
+  readonly sent: readonly string[];
 
   constructor(message: string, options: PowerControlErrorOptions) {
     super(message, { stage: 'power', code: options.code, cause: options.cause });
@@ -146,6 +162,7 @@ export class PowerControlError extends DurableWriteError {
     this.exitCode = options.exitCode;
     this.stderr = options.stderr ?? '';
     this.httpStatus = options.httpStatus;
+    this.sent = Object.freeze([...(options.sent ?? [])]);
   }
 
   protected override kinds(): readonly ErrorKind[] {

@@ -3,6 +3,10 @@
  * the unauthenticated service root, the login (a session or Basic), authenticated requests whose
  * failures become `PowerControlError`s, and the logout that deletes the session.
  *
+ * It also remembers what it had the BMC do: the resets the verb planned, those the BMC accepted
+ * and the one in flight, so that every failure says what was sent and what was not
+ * (`PowerControlError.sent`), which matters for a verb of several steps that fails midway.
+ *
  * The session is the caller's to delete: `RedfishPowerController` calls {@link RedfishClient.logout}
  * in a `finally`, after an error or an abort too, because a BMC answers 503 to every login once
  * enough leaked sessions pile up. The logout runs without the caller's signal (an aborted call
@@ -13,7 +17,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { PowerControlError, PowerVerb } from './power-controller.js';
-import { answerText, classifyAnswer, redfishError, type RedfishFailure } from './redfish-failure.js';
+import { answerText, classifyAnswer, redfishError, type RedfishFailure, type ResetProgress } from './redfish-failure.js';
 import { exchange, type HttpEndpoint, type HttpOutcome, type HttpRequest } from './redfish-http.js';
 import { redfishOrigin, type ResolvedRedfishOptions } from './redfish-options.js';
 import { link, memberId, pathOf } from './redfish-protocol.js';
@@ -51,6 +55,12 @@ export class RedfishClient {
   readonly #endpoint: HttpEndpoint;
   readonly #origin: string;
   #credentials: Credentials = { kind: 'none' };
+  /** The resets the verb still means to post, in order (see {@link plan}). */
+  #planned: readonly string[] = [];
+  /** The resets the BMC accepted, in order. */
+  readonly #accepted: string[] = [];
+  /** The reset sent and not yet confirmed. */
+  #sending: string | undefined;
 
   constructor(options: ResolvedRedfishOptions, verb: PowerVerb, password: string, signal: AbortSignal | undefined) {
     this.#options = options;
@@ -62,12 +72,42 @@ export class RedfishClient {
     this.#origin = redfishOrigin(options);
   }
 
-  /** The error of a failure of this verb, with the password and any session token redacted. */
+  /**
+   * The error of a failure of this verb, with the password and any session token redacted, and
+   * what the verb had the BMC do so far (its `sent`, and words in its message).
+   */
   fail(failure: RedfishFailure): PowerControlError {
     const secrets = [this.#password];
     if (this.#credentials.kind === 'session') secrets.push(this.#credentials.token);
     if (this.#credentials.kind === 'basic') secrets.push(this.#credentials.header);
-    return redfishError(this.#origin, this.#verb, failure, secrets);
+    return redfishError(this.#origin, this.#verb, { ...failure, progress: this.#progress() }, secrets);
+  }
+
+  /**
+   * Declares the resets the verb is about to post, in order (`ForceOff`, then `On`), so that a
+   * failure before the last one names those not sent.
+   */
+  plan(types: readonly string[]): void {
+    this.#planned = [...types];
+  }
+
+  /**
+   * Runs `send`, which posts the reset `type` and follows it to its end; once it resolves, the
+   * BMC accepted `type`. A failure meanwhile names `type` as sent but not confirmed.
+   */
+  async track(type: string, send: () => Promise<void>): Promise<void> {
+    if (this.#planned[0] === type) this.#planned = this.#planned.slice(1);
+    this.#sending = type;
+    try {
+      await send();
+      this.#accepted.push(type);
+    } finally {
+      this.#sending = undefined;
+    }
+  }
+
+  #progress(): ResetProgress {
+    return { accepted: [...this.#accepted], unanswered: this.#sending, unsent: this.#planned };
   }
 
   /**
@@ -160,7 +200,8 @@ export class RedfishClient {
         const { reason, kind } = classifyAnswer(outcome.status, outcome.body, mark.action === true);
         const limit = mark.login === true && outcome.status === 503 ? 'session-limit' : kind;
         const prefix = limit === 'session-limit' ? 'session limit reached: ' : '';
-        return { reason, kind: limit, httpStatus: outcome.status, detail: `${prefix}${what}: ${answerText(outcome.status, outcome.body, outcome.text)}` };
+        const answer = answerText(outcome.status, outcome.body, outcome.text);
+        return { reason, kind: limit, quotesBmc: answer.said, httpStatus: outcome.status, detail: `${prefix}${what}: ${answer.text}` };
       }
       case 'unreachable':
         return { reason: 'unreachable', code: outcome.error.code, cause: outcome.error, detail: `${what}: ${outcome.error.code ?? ''} ${outcome.error.message}`.replace(/\s+/g, ' ') };
@@ -169,7 +210,7 @@ export class RedfishClient {
       case 'timeout':
         return { reason: 'timeout', code: 'ETIMEDOUT', detail: `${what}: no answer within ${this.#options.requestTimeoutMs} ms (requestTimeoutMs)` };
       case 'broken':
-        return { reason: 'failed', code: outcome.error.code, cause: outcome.error, detail: `${what}: ${outcome.error.message}` };
+        return { reason: 'failed', kind: 'connection', code: outcome.error.code, cause: outcome.error, detail: `${what}: ${outcome.error.message}` };
       case 'aborted':
         return { reason: 'aborted', code: 'ABORT_ERR', cause: outcome.reason, detail: `${what} cut short` };
     }

@@ -13,7 +13,7 @@ import { errorText, hasMessage, messageIds } from './redfish-protocol.js';
 import { redact } from './redact.js';
 
 /** Why an answer failed, when it is more particular than its reason. */
-export type FailureKind = 'session-limit' | 'certificate' | 'conflict' | 'task' | 'system' | 'general';
+export type FailureKind = 'session-limit' | 'certificate' | 'conflict' | 'task' | 'system' | 'power-state' | 'connection' | 'general';
 
 /** What a failure is made of. */
 export interface RedfishFailure {
@@ -21,9 +21,44 @@ export interface RedfishFailure {
   /** What happened, in words (the request, the status, the BMC's message). Redacted by {@link redfishError}. */
   readonly detail: string;
   readonly kind?: FailureKind | undefined;
+  /** Whether `detail` quotes words of the BMC's (an error body's message), which the advice may then point to. Default `false`. */
+  readonly quotesBmc?: boolean | undefined;
+  /** How far the verb's resets got when it failed; see {@link progressText}. Default: nothing accepted. */
+  readonly progress?: ResetProgress | undefined;
   readonly httpStatus?: number | undefined;
   readonly code?: string | undefined;
   readonly cause?: unknown;
+}
+
+/**
+ * How far a verb's resets got: the `ResetType`s the BMC accepted (a 200 or 204 answer, or a 202
+ * whose task completed), the one sent and not confirmed (refused, unanswered, its task failed or
+ * still running), and those the verb meant to send after them and never sent.
+ */
+export interface ResetProgress {
+  readonly accepted: readonly string[];
+  readonly unanswered: string | undefined;
+  readonly unsent: readonly string[];
+}
+
+/** What the machine may be left in after the last accepted reset of a verb that stopped midway. */
+const LEFT: Readonly<Record<string, string>> = { ForceOff: 'off', GracefulShutdown: 'off', On: 'on' };
+
+/**
+ * What a failed verb had the BMC do, for its message: `ForceOff was accepted; On was not sent:
+ * the machine may be off`. `undefined` when the BMC accepted nothing.
+ */
+export function progressText(progress: ResetProgress): string | undefined {
+  const { accepted, unanswered, unsent } = progress;
+  const last = accepted.at(-1);
+  if (last === undefined) return undefined;
+  const list = (types: readonly string[]): string => `${types.join(', ')} ${types.length === 1 ? 'was' : 'were'}`;
+  const parts = [`${list(accepted)} accepted`];
+  if (unanswered !== undefined) parts.push(`${unanswered} was sent but not confirmed`);
+  if (unsent.length > 0) parts.push(`${list(unsent)} not sent`);
+  const left = LEFT[last];
+  const stopped = unanswered !== undefined || unsent.length > 0;
+  return `${parts.join('; ')}${stopped && left !== undefined ? `: the machine may be ${left}` : ''}`;
 }
 
 const ADVICE: Readonly<Record<PowerControlReason, string>> = {
@@ -37,6 +72,9 @@ const ADVICE: Readonly<Record<PowerControlReason, string>> = {
   failed: "see the BMC's message",
 };
 
+/** The advice of `'failed'` where the BMC said nothing (an answer without a message, a reply that is not Redfish). */
+const FAILED_WITHOUT_WORDS = "the BMC gave no reason: read status() and the BMC's event log before trying again";
+
 const KIND_ADVICE: Readonly<Record<Exclude<FailureKind, 'general'>, string>> = {
   'session-limit':
     'the BMC has reached its limit of open sessions, usually sessions leaked by clients that never log out: ' +
@@ -48,6 +86,12 @@ const KIND_ADVICE: Readonly<Record<Exclude<FailureKind, 'general'>, string>> = {
   conflict: 'the BMC refused it in its present state (a job or another power request in progress): read status() and try again',
   task: "the BMC accepted the request but its task failed: read status() and the BMC's log",
   system: 'pass systemId, the Id of the computer system to control',
+  'power-state':
+    'the Redfish schema does not require PowerState, and without it the power state is unknown here: ' +
+    'reset() and cycle() (where the BMC allows PowerCycle) work without it; read the state on the BMC itself',
+  connection:
+    'the connection broke before a complete answer (check scheme and port); if the request reached the BMC, ' +
+    'it may or may not have acted: read status() before trying again',
 };
 
 /**
@@ -67,17 +111,19 @@ export function classifyAnswer(status: number, body: unknown, action: boolean): 
   return { reason: 'failed', kind: 'general' };
 }
 
-/** `HTTP 403: Base.1.8.InsufficientPrivilege: ...`: the status and what the body says. */
-export function answerText(status: number, body: unknown, text: string): string {
+/** What an answer says, for a message: the status and the body's words (`said`: whether it had any). */
+export function answerText(status: number, body: unknown, text: string): { readonly text: string; readonly said: boolean } {
   const said = errorText(body) ?? text.replace(/\s+/g, ' ').trim().slice(0, 200);
-  return `HTTP ${status}${said === '' ? '' : `: ${said}`}`;
+  return { text: `HTTP ${status}${said === '' ? '' : `: ${said}`}`, said: said !== '' };
 }
 
-/** The error of a failure, its texts redacted. */
+/** The error of a failure, its texts redacted; what the verb had the BMC do is appended to its detail and set as `sent`. */
 export function redfishError(origin: string, verb: PowerVerb, failure: RedfishFailure, secrets: readonly string[]): PowerControlError {
   const kind = failure.kind ?? 'general';
-  const advice = kind === 'general' ? ADVICE[failure.reason] : KIND_ADVICE[kind];
-  const detail = redact(failure.detail, secrets);
+  const advice =
+    kind !== 'general' ? KIND_ADVICE[kind] : failure.reason === 'failed' && failure.quotesBmc !== true ? FAILED_WITHOUT_WORDS : ADVICE[failure.reason];
+  const progress = failure.progress === undefined ? undefined : progressText(failure.progress);
+  const detail = redact([failure.detail, progress].filter((part) => part !== undefined && part !== '').join('; '), secrets);
   // `failed: failed: ...` says nothing twice: the reason is named unless it is the catch-all.
   const head = failure.reason === 'failed' ? '' : `${failure.reason}${detail === '' ? '' : ': '}`;
   return new PowerControlError(`Redfish ${verb} (${origin}) failed: ${head}${detail} (${advice})`, {
@@ -85,6 +131,7 @@ export function redfishError(origin: string, verb: PowerVerb, failure: RedfishFa
     verb,
     httpStatus: failure.httpStatus,
     code: failure.code,
+    sent: failure.progress?.accepted,
     cause: failure.cause,
   });
 }

@@ -111,10 +111,20 @@ export interface RedfishPowerControllerOptions {
    * After `on`, `off`, `cycle` and `reset`, read `PowerState` until it is the verb's target (on;
    * off for `off`), up to a timeout (see {@link RedfishWaitOptions}). `false` resolves once the
    * BMC accepted the request. `softOff` never waits (the operating system decides when it is
-   * off); the fallback of `cycle` always waits for off before it powers on. Default:
-   * `{ timeoutMs: 120000, intervalMs: 1000 }`.
+   * off); the fallback of `cycle` always waits for off before it powers on, for at most
+   * {@link cycleOffTimeoutMs}. Default: `{ timeoutMs: 120000, intervalMs: 1000 }`.
    */
   readonly wait?: RedfishWaitOptions | false | undefined;
+  /**
+   * How long, in milliseconds, the fallback of `cycle()` (where the BMC lacks `PowerCycle`:
+   * `ForceOff`, a wait for off, then `On`) waits for `PowerState` to read off before it posts
+   * `On`, reading it every `wait.intervalMs` (1000 with `wait: false`). This wait happens with
+   * `wait: false` too, and `wait.timeoutMs` does not bound it: an `On` sent while the machine
+   * still reads on is refused or ignored. Past it, `cycle()` rejects with reason `'timeout'`,
+   * `ForceOff` accepted and `On` never sent (`sent: ['ForceOff']`): the machine may be off.
+   * Default `120000`.
+   */
+  readonly cycleOffTimeoutMs?: number | undefined;
 }
 
 /** Where the password comes from. */
@@ -142,9 +152,12 @@ export interface ResolvedRedfishOptions {
   readonly requestTimeoutMs: number;
   /** `undefined` when the verbs do not wait. */
   readonly wait: { readonly timeoutMs: number; readonly intervalMs: number } | undefined;
-  /** How long a task or the off-wait of `cycle`'s fallback may take, even with `wait: false`. */
+  /** How long a task may take, even with `wait: false`. */
   readonly settleTimeoutMs: number;
+  /** How often a task or a power state is read when `wait` is false. */
   readonly settleIntervalMs: number;
+  /** How long the fallback of `cycle` waits for off (see {@link RedfishPowerControllerOptions.cycleOffTimeoutMs}). */
+  readonly cycleOffTimeoutMs: number;
 }
 
 /** The default of {@link RedfishPowerControllerOptions.requestTimeoutMs}. */
@@ -153,12 +166,14 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export const DEFAULT_WAIT_TIMEOUT_MS = 120_000;
 /** The default of {@link RedfishWaitOptions.intervalMs}. */
 export const DEFAULT_WAIT_INTERVAL_MS = 1_000;
+/** The default of {@link RedfishPowerControllerOptions.cycleOffTimeoutMs}. */
+export const DEFAULT_CYCLE_OFF_TIMEOUT_MS = 120_000;
 
 const OPERATION = 'RedfishPowerController';
 
 const OPTION_NAMES = [
   'host', 'port', 'scheme', 'username', 'password', 'passwordFile', 'passwordEnv', 'systemId', 'auth', 'tls',
-  'requestTimeoutMs', 'wait',
+  'requestTimeoutMs', 'wait', 'cycleOffTimeoutMs',
 ] as const satisfies readonly (keyof RedfishPowerControllerOptions)[];
 
 // eslint-disable-next-line no-control-regex
@@ -277,6 +292,7 @@ export function resolveRedfishOptions(options: RedfishPowerControllerOptions): R
   const tls = checkTls(o['tls'], scheme);
   const requestTimeoutMs = checkTimeout(o['requestTimeoutMs'] ?? DEFAULT_REQUEST_TIMEOUT_MS, 'requestTimeoutMs', OPERATION);
   const wait = checkWait(o['wait']);
+  const cycleOffTimeoutMs = checkTimeout(o['cycleOffTimeoutMs'] ?? DEFAULT_CYCLE_OFF_TIMEOUT_MS, 'cycleOffTimeoutMs', OPERATION);
   return {
     host,
     port,
@@ -290,6 +306,7 @@ export function resolveRedfishOptions(options: RedfishPowerControllerOptions): R
     wait,
     settleTimeoutMs: wait?.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS,
     settleIntervalMs: wait?.intervalMs ?? DEFAULT_WAIT_INTERVAL_MS,
+    cycleOffTimeoutMs,
   };
 }
 

@@ -65,6 +65,11 @@ export function powerState(system: unknown): PowerState | undefined {
   }
 }
 
+/** The `PowerState` property as the system has it (`undefined` when it has none, `null`, any JSON), for messages. */
+export function powerStateProperty(system: unknown): unknown {
+  return property(system, 'PowerState');
+}
+
 /** The raw `PowerState` text, for messages. */
 export function rawPowerState(system: unknown): string | undefined {
   return stringProperty(system, 'PowerState');

@@ -9,7 +9,7 @@
  * @module
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isPowerControlError, type PowerState } from './power-controller.js';
+import { isPowerControlError, type PowerControlError, type PowerState } from './power-controller.js';
 import type { Answer, RedfishClient } from './redfish-client.js';
 import type { ResolvedRedfishOptions } from './redfish-options.js';
 import {
@@ -18,6 +18,7 @@ import {
   members,
   pathOf,
   powerState,
+  powerStateProperty,
   rawPowerState,
   resetAction,
   retryAfterMs,
@@ -67,13 +68,36 @@ export class RedfishSystem {
     return new RedfishSystem(client, options, signal, path, await client.get(path));
   }
 
-  /** The power state read with the system (a transition counts as the state it heads to). */
-  get state(): PowerState {
-    const state = powerState(this.#resource);
-    if (state === undefined) {
-      throw this.#client.fail({ reason: 'failed', detail: `${this.#path} has no PowerState of On or Off (it says ${JSON.stringify(rawPowerState(this.#resource) ?? null)})` });
-    }
-    return state;
+  /**
+   * The power state read with the system (a transition counts as the state it heads to), or
+   * `undefined` when the system reports none the controller can read (the schema does not
+   * require `PowerState`).
+   */
+  get state(): PowerState | undefined {
+    return powerState(this.#resource);
+  }
+
+  /**
+   * The power state, for a verb that cannot act without it (`purpose` says why, `sent` what was
+   * sent so far): a system without `PowerState`, or whose `PowerState` is neither on nor off
+   * (`null`, a value this package does not know), is `'unsupported'`, in a message that points to
+   * no words of the BMC's, which sent none.
+   */
+  knownState(purpose: string, sent?: string): PowerState {
+    const state = this.state;
+    if (state !== undefined) return state;
+    throw this.unknownState(purpose, sent);
+  }
+
+  /** The error of {@link knownState}, for a system whose power state is unknown. */
+  unknownState(purpose: string, sent?: string): PowerControlError {
+    const raw = powerStateProperty(this.#resource);
+    const reports = raw === undefined ? 'reports no PowerState' : `reports PowerState ${JSON.stringify(raw)}, neither On nor Off`;
+    return this.#client.fail({
+      reason: 'unsupported',
+      kind: 'power-state',
+      detail: `the power state is unknown: ${this.#path} ${reports}, which ${purpose}${sent === undefined ? '' : `; ${sent}`}`,
+    });
   }
 
   /** The reset types the BMC allows, or `undefined` when it does not say (then any is tried). */
@@ -104,14 +128,38 @@ export class RedfishSystem {
     }
   }
 
+  /** Declares the resets the verb is about to post, in order, so that a failure midway says which were not sent. */
+  plan(...types: ResetType[]): void {
+    this.#client.plan(types);
+  }
+
+  /**
+   * Rejects with reason `'unsupported'`, before anything is posted, when the BMC allows none of
+   * `types`; resolves with the first it allows (the first of all when it does not say).
+   */
+  async requireOne(...types: [ResetType, ...ResetType[]]): Promise<ResetType> {
+    const allowed = await this.allowed();
+    const chosen = allowed === undefined ? types[0] : types.find((type) => allowed.includes(type));
+    if (chosen === undefined) {
+      throw this.#client.fail({
+        reason: 'unsupported',
+        detail: `the BMC allows none of ResetType ${types.join(', ')} on ${this.#path} (it allows ${allowed?.join(', ') || 'none'}); nothing was sent`,
+      });
+    }
+    return chosen;
+  }
+
   /**
    * Posts `#ComputerSystem.Reset` with `type` (never with `If-Match`: some BMCs answer 412 to an
-   * action that carries one). A 202 is a task, followed to its end by `#followTask`.
+   * action that carries one). A 202 is a task, followed to its end by `#followTask`. The client
+   * records `type` as accepted once this resolves.
    */
   async reset(type: ResetType): Promise<void> {
     await this.require(type);
-    const answer = await this.#client.request({ method: 'POST', path: pathOf(this.#action().target), body: { ResetType: type } }, { action: true });
-    if (answer.status === 202) await this.#followTask(type, answer);
+    await this.#client.track(type, async () => {
+      const answer = await this.#client.request({ method: 'POST', path: pathOf(this.#action().target), body: { ResetType: type } }, { action: true });
+      if (answer.status === 202) await this.#followTask(type, answer);
+    });
   }
 
   /**
@@ -154,9 +202,9 @@ export class RedfishSystem {
 
   /**
    * Reads `PowerState` until it is `target`, every `intervalMs`, for at most `timeoutMs`; past
-   * that, rejects with reason `'timeout'`.
+   * that, rejects with reason `'timeout'`, naming `timing.setting`, the option that set the bound.
    */
-  async waitFor(target: PowerState, timing: { readonly timeoutMs: number; readonly intervalMs: number }): Promise<void> {
+  async waitFor(target: PowerState, timing: { readonly timeoutMs: number; readonly intervalMs: number; readonly setting: string }): Promise<void> {
     const deadline = performance.now() + timing.timeoutMs;
     for (;;) {
       const system = await this.#client.get(this.#path);
@@ -165,7 +213,7 @@ export class RedfishSystem {
         throw this.#client.fail({
           reason: 'timeout',
           code: 'ETIMEDOUT',
-          detail: `PowerState of ${this.#path} is ${rawPowerState(system) ?? 'missing'}, not ${target === 'on' ? 'On' : 'Off'}, after ${timing.timeoutMs} ms (wait.timeoutMs)`,
+          detail: `PowerState of ${this.#path} is ${rawPowerState(system) ?? 'missing'}, not ${target === 'on' ? 'On' : 'Off'}, after ${timing.timeoutMs} ms (${timing.setting})`,
         });
       }
       await this.#pause(Math.min(timing.intervalMs, Math.max(0, deadline - performance.now())));

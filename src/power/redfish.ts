@@ -16,6 +16,9 @@ import { redfishError } from './redfish-failure.js';
 import { redfishOrigin, resolveRedfishOptions, type RedfishPowerControllerOptions, type ResolvedRedfishOptions } from './redfish-options.js';
 import { RedfishSystem } from './redfish-system.js';
 
+/** What a verb refused for want of a power state has sent. */
+const NOTHING_SENT = 'nothing was sent';
+
 export type { RedfishPowerControllerOptions, RedfishTlsOptions, RedfishWaitOptions } from './redfish-options.js';
 
 /**
@@ -38,14 +41,23 @@ export type { RedfishPowerControllerOptions, RedfishTlsOptions, RedfishWaitOptio
  * | `off()` | `ForceOff` (a hard cut); nothing when already off | off |
  * | `softOff()` | `GracefulShutdown`, else `PushPowerButton`; nothing when already off | never |
  * | `reset()` | `ForceRestart`; **a machine that is off is powered `On` instead** | on, when it was off |
- * | `cycle()` | `PowerCycle`; where the BMC lacks it, `ForceOff`, wait for off, `On`; a machine that is off is powered `On` | on, when it powered on |
+ * | `cycle()` | `PowerCycle`; where the BMC lacks it, `ForceOff`, wait for off (`cycleOffTimeoutMs`, also with `wait: false`), `On`; a machine that is off is powered `On` | on, when it powered on |
+ *
+ * A system without `PowerState` (the schema does not require it) still gets `reset()`
+ * (`ForceRestart`) and `cycle()` where the BMC allows `PowerCycle`; `status()` and the verbs that
+ * need the state reject with reason `'unsupported'`, saying the power state is unknown.
+ *
+ * When a verb fails after the BMC accepted a reset, the error's `sent` lists what it accepted and
+ * its message what was and was not sent: `ForceOff was accepted; On was not sent: the machine
+ * may be off` when `cycle()`'s fallback fails before `On`. Read `status()` after any failure.
  *
  * Every failure rejects with a `PowerControlError`: 401 `'auth'`; 403 `'privilege'`; a reset
  * type or action the BMC lacks (400 `ActionParameterNotSupported` or `PropertyValueNotInList`
- * included) `'unsupported'`; no connection `'unreachable'`; `requestTimeoutMs` or
- * `wait.timeoutMs` passed `'timeout'`; the signal `'aborted'`; 5xx (the session limit named as
- * such), 409, a failed task and a certificate that does not verify `'failed'`, with `httpStatus`
- * and `cause`. The password is never in a URL, a message or a field.
+ * included) and a system without `PowerState` `'unsupported'`; no connection `'unreachable'`;
+ * `requestTimeoutMs`, `wait.timeoutMs` or `cycleOffTimeoutMs` passed `'timeout'`; the signal
+ * `'aborted'`; 5xx (the session limit named as such), 409, a failed task and a certificate that
+ * does not verify `'failed'`, with `httpStatus`, `sent` and `cause`. The password is never in a
+ * URL, a message or a field.
  *
  * No verb flushes anything: call `syncAll()` before `reset()`, `cycle()` or `off()`.
  *
@@ -71,15 +83,18 @@ export class RedfishPowerController implements PowerController {
     this.#options = resolveRedfishOptions(options);
   }
 
-  /** Reads the system's `PowerState`. */
+  /**
+   * Reads the system's `PowerState`. A system that reports none (the schema does not require it)
+   * rejects with reason `'unsupported'`, its message saying that the power state is unknown.
+   */
   status(options: PowerCallOptions = {}): Promise<PowerState> {
-    return this.#call('status', options, (system) => Promise.resolve(system.state));
+    return this.#call('status', options, (system) => Promise.resolve(system.knownState('status() reads')));
   }
 
   /** Posts `On`, then waits for on; resolves at once when the machine already is on. */
   on(options: PowerCallOptions = {}): Promise<void> {
     return this.#call('on', options, async (system) => {
-      if (system.state === 'on') return;
+      if (system.knownState('on() needs to tell whether to post On and when it is on', NOTHING_SENT) === 'on') return;
       await this.#powerOn(system);
     });
   }
@@ -87,19 +102,22 @@ export class RedfishPowerController implements PowerController {
   /** Posts `ForceOff` (a hard cut, no shutdown), then waits for off; resolves at once when the machine already is off. */
   off(options: PowerCallOptions = {}): Promise<void> {
     return this.#call('off', options, async (system) => {
-      if (system.state === 'off') return;
+      if (system.knownState('off() needs to tell whether to post ForceOff and when it is off', NOTHING_SENT) === 'off') return;
       await system.reset('ForceOff');
-      if (this.#options.wait !== undefined) await system.waitFor('off', this.#options.wait);
+      if (this.#options.wait !== undefined) await system.waitFor('off', { ...this.#options.wait, setting: 'wait.timeoutMs' });
     });
   }
 
   /**
-   * Posts `PowerCycle` where the BMC allows it; elsewhere `ForceOff`, a wait for off (always,
-   * for at most `wait.timeoutMs`), then `On`. A machine that is off is powered on.
+   * Posts `PowerCycle` where the BMC allows it; elsewhere `ForceOff`, a wait for off (always, for
+   * at most `cycleOffTimeoutMs`), then `On`. A machine that is off is powered on. When the
+   * fallback fails after `ForceOff`, the error says that `On` was not sent and its `sent` is
+   * `['ForceOff']`: the machine may be off. A system without `PowerState` gets `PowerCycle` only.
    */
   cycle(options: PowerCallOptions = {}): Promise<void> {
     return this.#call('cycle', options, async (system) => {
-      if (system.state === 'off') return this.#powerOn(system);
+      const state = system.state;
+      if (state === 'off') return this.#powerOn(system);
       const allows = await system.allows('PowerCycle');
       if (allows === true) return system.reset('PowerCycle');
       if (allows === undefined) {
@@ -113,14 +131,22 @@ export class RedfishPowerController implements PowerController {
         );
         if (!refused) return;
       }
+      if (state === undefined) {
+        const sent = allows === undefined ? 'PowerCycle was refused; nothing else was sent' : NOTHING_SENT;
+        throw system.unknownState('the fallback for a BMC without PowerCycle (ForceOff, wait for Off, On) needs', sent);
+      }
       await system.require('ForceOff', 'On');
+      system.plan('ForceOff', 'On');
       await system.reset('ForceOff');
-      await system.waitFor('off', { timeoutMs: this.#options.settleTimeoutMs, intervalMs: this.#options.settleIntervalMs });
+      await system.waitFor('off', { timeoutMs: this.#options.cycleOffTimeoutMs, intervalMs: this.#options.settleIntervalMs, setting: 'cycleOffTimeoutMs' });
       await this.#powerOn(system);
     });
   }
 
-  /** Posts `ForceRestart` (a hard reset, no shutdown); a machine that is off is powered `On` instead. */
+  /**
+   * Posts `ForceRestart` (a hard reset, no shutdown); a machine that is off is powered `On`
+   * instead. A system without `PowerState` gets `ForceRestart`.
+   */
   reset(options: PowerCallOptions = {}): Promise<void> {
     return this.#call('reset', options, async (system) => {
       if (system.state === 'off') return this.#powerOn(system);
@@ -135,16 +161,14 @@ export class RedfishPowerController implements PowerController {
    */
   softOff(options: PowerCallOptions = {}): Promise<void> {
     return this.#call('softOff', options, async (system) => {
-      if (system.state === 'off') return;
-      const allowed = await system.allowed();
-      const type = allowed === undefined || allowed.includes('GracefulShutdown') ? 'GracefulShutdown' : 'PushPowerButton';
-      await system.reset(type);
+      if (system.knownState('softOff() needs to tell whether the machine is on (PushPowerButton would turn an off one on)', NOTHING_SENT) === 'off') return;
+      await system.reset(await system.requireOne('GracefulShutdown', 'PushPowerButton'));
     });
   }
 
   async #powerOn(system: RedfishSystem): Promise<void> {
     await system.reset('On');
-    if (this.#options.wait !== undefined) await system.waitFor('on', this.#options.wait);
+    if (this.#options.wait !== undefined) await system.waitFor('on', { ...this.#options.wait, setting: 'wait.timeoutMs' });
   }
 
   /** The password, read at each call from where the options say. */

@@ -14,6 +14,16 @@ describe('PowerControlError', () => {
     expect(isPowerControlError(null)).toBe(false);
   });
 
+  it('sent: the actions the BMC accepted before the failure, a frozen copy, [] by default', () => {
+    const given = ['ForceOff'];
+    const err = new PowerControlError('m', { reason: 'timeout', verb: 'cycle', sent: given });
+    given.push('On');
+    expect(err.sent).toEqual(['ForceOff']);
+    expect(Object.isFrozen(err.sent)).toBe(true);
+    expect(new PowerControlError('m', { reason: 'auth', verb: 'on' }).sent).toEqual([]);
+    expect(JSON.parse(JSON.stringify(err))).toMatchObject({ sent: ['ForceOff'] });
+  });
+
   it('is recognised across two copies of the module (as between the ESM and CJS builds)', async () => {
     vi.resetModules();
     const specifier: string = '../../src/power/power-controller.js?copy=2';

@@ -8,13 +8,13 @@ import { MAX_TIMER_MS } from '../../src/core/arguments.js';
 import { RedfishPowerController, type RedfishPowerControllerOptions } from '../../src/power/redfish.js';
 import { resolveRedfishOptions } from '../../src/power/redfish-options.js';
 import { actionInfoAllowed, members, pathOf, powerState, resetAction, retryAfterMs, taskProgress } from '../../src/power/redfish-protocol.js';
-import { classifyAnswer } from '../../src/power/redfish-failure.js';
+import { classifyAnswer, progressText, redfishError } from '../../src/power/redfish-failure.js';
 
 const base = { host: 'bmc.example', username: 'operator', password: 'pw' } as const;
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
 describe('RedfishPowerController options', () => {
-  it('defaults: https on 443, auto auth, verified TLS, 30 s requests, waiting 120 s every second', () => {
+  it("defaults: https on 443, auto auth, verified TLS, 30 s requests, waiting 120 s every second, cycle's wait for off 120 s", () => {
     expect(resolveRedfishOptions(base)).toEqual({
       host: 'bmc.example',
       port: 443,
@@ -28,9 +28,14 @@ describe('RedfishPowerController options', () => {
       wait: { timeoutMs: 120_000, intervalMs: 1_000 },
       settleTimeoutMs: 120_000,
       settleIntervalMs: 1_000,
+      cycleOffTimeoutMs: 120_000,
     });
     expect(resolveRedfishOptions({ ...base, scheme: 'http' }).port).toBe(80);
     expect(resolveRedfishOptions({ ...base, wait: false }).wait).toBeUndefined();
+    // cycle's wait for off has its own bound: neither wait: false nor wait.timeoutMs sets it.
+    expect(resolveRedfishOptions({ ...base, wait: false }).cycleOffTimeoutMs).toBe(120_000);
+    expect(resolveRedfishOptions({ ...base, wait: { timeoutMs: 5_000 } }).cycleOffTimeoutMs).toBe(120_000);
+    expect(resolveRedfishOptions({ ...base, wait: false, cycleOffTimeoutMs: 30_000 }).cycleOffTimeoutMs).toBe(30_000);
     expect(resolveRedfishOptions({ ...base, host: '[fe80::1]' }).host).toBe('fe80::1');
     expect(resolveRedfishOptions({ ...base, tls: { fingerprint256: 'ab'.repeat(32) } }).tls).toEqual({
       kind: 'fingerprint',
@@ -60,6 +65,8 @@ describe('RedfishPowerController options', () => {
     ['a zero request timeout', { requestTimeoutMs: 0 }, /requestTimeoutMs must be a positive number of milliseconds/],
     ['a timer Node cannot arm', { wait: { timeoutMs: MAX_TIMER_MS + 1 } }, /wait.timeoutMs must be a positive number of milliseconds up to 2147483647/],
     ['wait: true', { wait: true }, /wait must be false or an object/],
+    ['a zero cycleOffTimeoutMs', { cycleOffTimeoutMs: 0 }, /cycleOffTimeoutMs must be a positive number of milliseconds/],
+    ['cycleOffTimeoutMs in seconds as a string', { cycleOffTimeoutMs: '60' }, /cycleOffTimeoutMs must be a number; received '60'/],
     ['a misspelt option', { sytemId: '1' }, /unknown option 'sytemId' \(did you mean systemId\?\)/],
   ];
 
@@ -144,5 +151,32 @@ describe('reading Redfish resources', () => {
     expect(classifyAnswer(404, undefined, false).reason).toBe('failed');
     expect(classifyAnswer(503, body('Base.1.8.SessionLimitExceeded'), false)).toEqual({ reason: 'failed', kind: 'session-limit' });
     expect(classifyAnswer(409, undefined, true)).toEqual({ reason: 'failed', kind: 'conflict' });
+  });
+});
+
+describe('what a failed verb had the BMC do', () => {
+  it('accepted, sent but not confirmed, not sent, and what the machine may be left in', () => {
+    expect(progressText({ accepted: [], unanswered: undefined, unsent: [] })).toBeUndefined();
+    expect(progressText({ accepted: [], unanswered: 'ForceOff', unsent: ['On'] })).toBeUndefined();
+    expect(progressText({ accepted: ['On'], unanswered: undefined, unsent: [] })).toBe('On was accepted');
+    expect(progressText({ accepted: ['ForceOff'], unanswered: undefined, unsent: ['On'] })).toBe('ForceOff was accepted; On was not sent: the machine may be off');
+    expect(progressText({ accepted: ['ForceOff'], unanswered: 'On', unsent: [] })).toBe('ForceOff was accepted; On was sent but not confirmed: the machine may be off');
+    expect(progressText({ accepted: ['ForceOff', 'On'], unanswered: undefined, unsent: [] })).toBe('ForceOff, On were accepted');
+  });
+
+  it('redfishError appends it and sets sent; the advice of failed points to a BMC message only where the detail quotes one', () => {
+    const progress = { accepted: ['ForceOff'], unanswered: undefined, unsent: ['On'] };
+    const error = redfishError('https://bmc:443', 'cycle', { reason: 'timeout', detail: 'PowerState is On', progress }, []);
+    expect(error.message).toBe(
+      'Redfish cycle (https://bmc:443) failed: timeout: PowerState is On; ForceOff was accepted; On was not sent: the machine may be off ' +
+        '(the BMC did not answer, or the power state did not change, in time; it may still act: read status() before trying again)',
+    );
+    expect(error.sent).toEqual(['ForceOff']);
+    expect(Object.isFrozen(error.sent)).toBe(true);
+    expect(redfishError('o', 'on', { reason: 'failed', detail: 'HTTP 500: Base.1.8.InternalError: boom', quotesBmc: true }, []).message).toMatch(/\(see the BMC's message\)$/);
+    const silent = redfishError('o', 'on', { reason: 'failed', detail: 'HTTP 500' }, []);
+    expect(silent.message).not.toMatch(/BMC's message/);
+    expect(silent.message).toMatch(/the BMC gave no reason/);
+    expect(silent.sent).toEqual([]);
   });
 });

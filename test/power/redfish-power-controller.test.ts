@@ -125,10 +125,13 @@ describe('each verb: the exact requests, with a session', () => {
     await controller(noGraceful).softOff();
     expect(noGraceful.resets.map((r) => r.resetType)).toEqual(['PushPowerButton']);
 
+    // Both types named, and those the BMC allows.
     const neither = await start({ resetTypes: ['On', 'ForceOff'] });
     const error = await expectReason(controller(neither).softOff(), 'unsupported');
-    expect(error.message).toMatch(/does not allow ResetType PushPowerButton .*it allows On, ForceOff.*nothing was sent/);
+    expect(error.message).toMatch(/allows none of ResetType GracefulShutdown, PushPowerButton on \/redfish\/v1\/Systems\/1 \(it allows On, ForceOff\); nothing was sent/);
+    expect(error.sent).toEqual([]);
     expect(neither.resets).toEqual([]);
+    expect(sequence(neither)).toEqual([...OPEN, LOGOUT]);
   });
 
   it('reset posts ForceRestart; a machine that is off is powered On instead (and waited for)', async () => {
@@ -188,6 +191,146 @@ describe('each verb: the exact requests, with a session', () => {
     const server = await start({ stateLagReads: 5 });
     await controller(server, { wait: false }).off();
     expect(sequence(server)).toEqual([...OPEN, RESET, LOGOUT]);
+  });
+});
+
+describe("cycle()'s fallback where the BMC lacks PowerCycle (iDRAC 9)", () => {
+  const NO_POWER_CYCLE = ['On', 'ForceOff', 'ForceRestart', 'GracefulShutdown', 'PushPowerButton'];
+  const LEFT_OFF = 'ForceOff was accepted; On was not sent: the machine may be off';
+
+  it('with wait: false, its wait for off has its own bound, cycleOffTimeoutMs, named when it passes', async () => {
+    // A wait for off that never ends: the machine went off, the BMC keeps reading On.
+    const server = await start({ resetTypes: NO_POWER_CYCLE, stateLagReads: Infinity });
+    const error = await expectReason(controller(server, { wait: false, cycleOffTimeoutMs: 100 }).cycle(), 'timeout');
+    expect(error.message).toMatch(/PowerState of \/redfish\/v1\/Systems\/1 is On, not Off, after 100 ms \(cycleOffTimeoutMs\)/);
+    expect(error.message).not.toContain('wait.timeoutMs');
+    expect(sequence(server).at(-1)).toBe(LOGOUT);
+  });
+
+  it('wait.timeoutMs does not bound it: cycleOffTimeoutMs does', async () => {
+    const server = await start({ resetTypes: NO_POWER_CYCLE, stateLagReads: Infinity });
+    const error = await expectReason(controller(server, { wait: { timeoutMs: 60_000, intervalMs: 5 }, cycleOffTimeoutMs: 50 }).cycle(), 'timeout');
+    expect(error.message).toMatch(/after 50 ms \(cycleOffTimeoutMs\)/);
+  });
+
+  it('a wait for off that passes its bound says ForceOff was accepted and On never sent, with sent: [ForceOff]', async () => {
+    const server = await start({ resetTypes: NO_POWER_CYCLE, stateLagReads: Infinity });
+    const error = await expectReason(controller(server, { cycleOffTimeoutMs: 100 }).cycle(), 'timeout');
+    expect(error.sent).toEqual(['ForceOff']);
+    expect(error.message).toContain(LEFT_OFF);
+    // The machine is indeed off: ForceOff was the only reset, and On was never posted.
+    expect(server.resets.map((r) => r.resetType)).toEqual(['ForceOff']);
+    expect(server.power()).toBe('Off');
+    expect(sequence(server).filter((line) => line === RESET)).toHaveLength(1);
+  });
+
+  it('an abort during the wait for off says the same', async () => {
+    const server = await start({ resetTypes: NO_POWER_CYCLE, stateLagReads: Infinity });
+    const abort = new AbortController();
+    const call = controller(server).cycle({ signal: abort.signal });
+    // Abort once ForceOff was accepted and the wait began: a GET of the system came after it.
+    const waiting = (): boolean => {
+      const lines = sequence(server);
+      return lines.includes(RESET) && lines.slice(lines.indexOf(RESET)).includes(SYSTEM);
+    };
+    while (!waiting()) await new Promise((resolve) => setTimeout(resolve, 5));
+    abort.abort();
+    const error = await expectReason(call, 'aborted');
+    expect(error.sent).toEqual(['ForceOff']);
+    expect(error.message).toContain(LEFT_OFF);
+    expect(server.power()).toBe('Off');
+  });
+
+  it('an On the BMC refuses after ForceOff: On was sent but not confirmed, and the machine may be off', async () => {
+    // The first POST (ForceOff) is handled normally, the second (On) answered 500.
+    const server = await start({
+      resetTypes: NO_POWER_CYCLE,
+      faults: [
+        { method: 'POST', path: '/redfish/v1/Systems/1/Actions/ComputerSystem.Reset', times: 1 },
+        { method: 'POST', path: '/redfish/v1/Systems/1/Actions/ComputerSystem.Reset', status: 500 },
+      ],
+    });
+    const error = await expectReason(controller(server).cycle(), 'failed');
+    expect(error.httpStatus).toBe(500);
+    expect(error.sent).toEqual(['ForceOff']);
+    expect(error.message).toContain('ForceOff was accepted; On was sent but not confirmed: the machine may be off');
+    expect(server.power()).toBe('Off');
+  });
+
+  it('a wait for on that passes wait.timeoutMs after both: ForceOff and On were accepted', async () => {
+    // ForceOff reads off after one lagging read; On is held 300 ms on arrival, while the test makes its new state never show.
+    const server = await start({
+      resetTypes: NO_POWER_CYCLE,
+      stateLagReads: 1,
+      faults: [
+        { method: 'POST', path: '/redfish/v1/Systems/1/Actions/ComputerSystem.Reset', times: 1 },
+        { method: 'POST', path: '/redfish/v1/Systems/1/Actions/ComputerSystem.Reset', delayMs: 300 },
+      ],
+    });
+    const waited = controller(server, { wait: { timeoutMs: 50, intervalMs: 5 } }).cycle();
+    while (sequence(server).filter((line) => line === RESET).length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    server.setOptions({ stateLagReads: Infinity });
+    const error = await expectReason(waited, 'timeout');
+    expect(server.resets.map((r) => r.resetType)).toEqual(['ForceOff', 'On']);
+    expect(error.sent).toEqual(['ForceOff', 'On']);
+    expect(error.message).toMatch(/is Off, not On, after 50 ms \(wait\.timeoutMs\); ForceOff, On were accepted \(/);
+  });
+
+  it('a single-step verb whose wait fails names the one reset accepted', async () => {
+    const server = await start({ stateLagReads: Infinity });
+    const error = await expectReason(controller(server, { wait: { timeoutMs: 50, intervalMs: 5 } }).off(), 'timeout');
+    expect(error.sent).toEqual(['ForceOff']);
+    expect(error.message).toMatch(/after 50 ms \(wait\.timeoutMs\); ForceOff was accepted \(/);
+  });
+
+  it('a reset refused before anything was accepted has sent: []', async () => {
+    const server = await start({ faults: [{ method: 'POST', status: 409 }] });
+    const error = await expectReason(controller(server).reset(), 'failed');
+    expect(error.sent).toEqual([]);
+    expect(error.message).not.toContain('accepted');
+  });
+});
+
+describe('a system without PowerState (the schema does not require it)', () => {
+  it('status() is unsupported: the power state is unknown, and no BMC message is pointed to', async () => {
+    const server = await start({ powerStateProperty: false });
+    const error = await expectReason(controller(server).status(), 'unsupported');
+    expect(error.message).toMatch(/the power state is unknown: \/redfish\/v1\/Systems\/1 reports no PowerState/);
+    expect(error.message).not.toMatch(/BMC's message/);
+    expect(sequence(server)).toEqual([...OPEN, LOGOUT]);
+  });
+
+  it('reset() posts ForceRestart', async () => {
+    const server = await start({ powerStateProperty: false });
+    await controller(server).reset();
+    expect(server.resets.map((r) => r.resetType)).toEqual(['ForceRestart']);
+    expect(sequence(server)).toEqual([...OPEN, RESET, LOGOUT]);
+  });
+
+  it('cycle() posts PowerCycle where the BMC allows it', async () => {
+    const server = await start({ powerStateProperty: false });
+    await controller(server).cycle();
+    expect(server.resets.map((r) => r.resetType)).toEqual(['PowerCycle']);
+    expect(sequence(server)).toEqual([...OPEN, RESET, LOGOUT]);
+  });
+
+  it('cycle() where the BMC lacks PowerCycle is unsupported, nothing sent: its fallback needs the state', async () => {
+    const server = await start({ powerStateProperty: false, resetTypes: ['On', 'ForceOff'] });
+    const error = await expectReason(controller(server).cycle(), 'unsupported');
+    expect(error.message).toMatch(/reports no PowerState, which the fallback .* needs; nothing was sent/);
+    expect(sequence(server)).toEqual([...OPEN, LOGOUT]);
+    const unlisted = await start({ powerStateProperty: false, allowedValues: 'absent', resetTypes: ['On', 'ForceOff'] });
+    const refused = await expectReason(controller(unlisted).cycle(), 'unsupported');
+    expect(refused.message).toMatch(/PowerCycle was refused; nothing else was sent/);
+    expect(unlisted.resets).toEqual([]);
+  });
+
+  it.each(['on', 'off', 'softOff'] as const)('%s() is unsupported before anything is sent, without pointing to a BMC message', async (verb) => {
+    const server = await start({ powerStateProperty: false });
+    const error = await expectReason(controller(server)[verb](), 'unsupported');
+    expect(error.message).toMatch(new RegExp(`the power state is unknown: .* reports no PowerState, which ${verb}\\(\\) needs .*; nothing was sent`));
+    expect(error.message).not.toMatch(/BMC's message/);
+    expect(sequence(server)).toEqual([...OPEN, LOGOUT]);
   });
 });
 
@@ -518,9 +661,11 @@ describe('errors', () => {
     expect(error.message).toMatch(pattern);
   });
 
-  it('a connection dropped mid-request is failed', async () => {
+  it('a connection dropped mid-request is failed, and no BMC message is pointed to', async () => {
     const server = await start({ faults: [{ method: 'GET', path: '/redfish/v1/Systems', drop: true }] });
-    await expectReason(controller(server).status(), 'failed');
+    const error = await expectReason(controller(server).status(), 'failed');
+    expect(error.message).not.toMatch(/BMC's message/);
+    expect(error.message).toMatch(/connection broke/);
   });
 });
 

@@ -454,6 +454,33 @@ describe('Redfish test server', () => {
       await reset(server, 'ForceOff');
       expect(await powerState(server)).toBe('Off');
     });
+
+    it('stateLagReads Infinity: the old state for ever, though the power changed (a wait that never ends)', async () => {
+      const server = await start({ stateLagReads: Infinity });
+      expect((await reset(server, 'ForceOff')).status).toBe(204);
+      expect(server.power()).toBe('Off');
+      const shown = [];
+      for (let i = 0; i < 20; i++) shown.push(await powerState(server));
+      expect(new Set(shown)).toEqual(new Set(['On']));
+      server.setPower('Off');
+      expect(await powerState(server)).toBe('Off');
+    });
+
+    it('powerStateProperty false: no PowerState on the system, whose power resets still change and strictState still checks', async () => {
+      const server = await start({ powerStateProperty: false });
+      const system = await call(server, 'GET', SYSTEM);
+      expect(system.status).toBe(200);
+      expect(system.body).not.toHaveProperty('PowerState');
+      expect(system.body).toMatchObject({ Id: '1', Actions: { '#ComputerSystem.Reset': { target: RESET } } });
+      expect((await reset(server, 'ForceOff')).status).toBe(204);
+      expect(server.power()).toBe('Off');
+      expect((await reset(server, 'ForceOff')).status).toBe(409);
+      expect((await reset(server, 'PowerCycle')).status).toBe(409);
+      expect((await reset(server, 'On')).status).toBe(204);
+      expect(server.power()).toBe('On');
+      server.setOptions({ powerStateProperty: true });
+      expect(await powerState(server)).toBe('On');
+    });
   });
 
   describe('faults', () => {

@@ -3,7 +3,7 @@
  * a BMC with one or more ComputerSystems whose power state it holds, Basic and session
  * authentication, the `#ComputerSystem.Reset` action answered 204, 200 or 202 with a task, and a
  * switch for each behaviour real BMCs (iDRAC, iLO, XCC, OpenBMC) differ in: where the allowed reset
- * types are listed, refusing redundant resets with 409, PowerState lagging behind a reset, If-Match
+ * types are listed, refusing redundant resets with 409, PowerState lagging behind a reset (or absent), If-Match
  * on actions, a session limit, absolute Location headers, unusual URIs, and injected faults.
  *
  * Zero dependencies (`node:http`/`node:https`). Every request is recorded, without the Authorization
@@ -99,8 +99,18 @@ export interface RedfishServerOptions {
   readonly retryAfterSeconds?: number;
   /** 202 only: `'exception'` ends the task in TaskState Exception without changing the power; default `'completed'`. */
   readonly taskOutcome?: 'completed' | 'exception';
-  /** After an accepted power change the next n GETs of the system show the old PowerState, then one shows PoweringOn/PoweringOff; default 0. */
+  /**
+   * After an accepted power change the next n GETs of the system show the old PowerState, then one
+   * shows PoweringOn/PoweringOff; `Infinity`: the old one for ever (a wait for the new state that
+   * never ends, though the power did change); default 0.
+   */
   readonly stateLagReads?: number;
+  /**
+   * `false`: the systems have no PowerState property (the schema does not require it; DMTF's
+   * industrial IoT mockup has none), though they still hold a power state that resets change and
+   * `strictState` checks; default `true`.
+   */
+  readonly powerStateProperty?: boolean;
   /** Refuse redundant or impossible resets (On while On, ForceOff while Off, restarts while Off) with 409 as iDRAC does; default `true`. */
   readonly strictState?: boolean;
   /** A reset POST carrying If-Match gets 412 PreconditionFailed; default `false`. */
@@ -185,6 +195,7 @@ const DEFAULTS: Settings = {
   retryAfterSeconds: 1,
   taskOutcome: 'completed',
   stateLagReads: 0,
+  powerStateProperty: true,
   strictState: true,
   rejectIfMatch: false,
   sessionLimit: 64,
@@ -512,7 +523,7 @@ export async function startRedfishServer(options: RedfishServerOptions = {}): Pr
       Manufacturer: 'durable-write',
       Model: 'Redfish test server',
       UUID: uuid.slice(0, -2) + createHash('sha256').update(id).digest('hex').slice(0, 2),
-      PowerState: powerState,
+      ...(settings.powerStateProperty ? { PowerState: powerState } : {}),
       Status: { State: 'Enabled', Health: 'OK' },
       Boot: {
         BootSourceOverrideEnabled: 'Disabled',
