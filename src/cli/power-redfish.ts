@@ -1,8 +1,9 @@
 /**
  * The Redfish half of `durable-write power`: its options (`--protocol redfish` with `--scheme`,
- * `--system`, `--auth`, `--ca`, `--fingerprint`, `--insecure`, `--wait`, `--no-wait`, and the
- * shared `--host`, `--port`, `--user`, `--password-file`, `--password-env`, `--timeout`) read
- * into a `RedfishPowerController`, every combination that cannot work a {@link UsageError}.
+ * `--system`, `--auth`, `--ca`, `--fingerprint`, `--insecure`, `--wait`, `--no-wait`,
+ * `--cycle-off-wait`, and the shared `--host`, `--port`, `--user`, `--password-file`,
+ * `--password-env`, `--timeout`) read into a `RedfishPowerController`, every combination that
+ * cannot work a {@link UsageError}.
  *
  * @internal
  * @module
@@ -15,7 +16,7 @@ import { passwordSource } from './power-password.js';
 import { parseChoice, parseInteger } from './values.js';
 
 /** The options that apply to `--protocol redfish` only. */
-export const REDFISH_ONLY = ['scheme', 'system', 'auth', 'ca', 'fingerprint', 'insecure', 'wait', 'no-wait'] as const;
+export const REDFISH_ONLY = ['scheme', 'system', 'auth', 'ca', 'fingerprint', 'insecure', 'wait', 'no-wait', 'cycle-off-wait'] as const;
 
 /** The password variable read when no password source is named. */
 const DEFAULT_PASSWORD_ENV = 'REDFISH_PASSWORD';
@@ -36,6 +37,7 @@ export interface RedfishValues {
   readonly insecure?: boolean | undefined;
   readonly wait?: string | undefined;
   readonly 'no-wait'?: boolean | undefined;
+  readonly 'cycle-off-wait'?: string | undefined;
 }
 
 /** The Redfish controller the options describe (the `--ca` file is read here). */
@@ -57,7 +59,7 @@ export async function redfishControllerFor(values: RedfishValues): Promise<Redfi
       throw new UsageError(`--ca ${values.ca} cannot be read: ${errnoCode(err) ?? String(err)}`);
     }
   }
-  const seconds = (name: 'timeout' | 'wait'): number | undefined => {
+  const seconds = (name: 'timeout' | 'wait' | 'cycle-off-wait'): number | undefined => {
     const text = values[name];
     return text === undefined ? undefined : parseInteger(`--${name}`, text, 1, 3600) * 1000;
   };
@@ -74,6 +76,7 @@ export async function redfishControllerFor(values: RedfishValues): Promise<Redfi
       ca !== undefined ? { ca } : values.fingerprint !== undefined ? { fingerprint256: values.fingerprint } : values.insecure === true ? { insecure: true } : undefined,
     requestTimeoutMs: seconds('timeout'),
     wait: values['no-wait'] === true ? false : waitMs === undefined ? undefined : { timeoutMs: waitMs },
+    cycleOffTimeoutMs: seconds('cycle-off-wait'),
   };
   // Its TypeErrors (a host with a scheme, a bad fingerprint, a CA file that is not PEM...) are usage errors: exit 2.
   return new RedfishPowerController(options);

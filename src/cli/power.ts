@@ -58,6 +58,11 @@ const OPTIONS = {
   insecure: { type: 'boolean', help: 'redfish: accept any certificate (a lab only: whoever answers gets the password)' },
   wait: { type: 'string', value: 'SECONDS', help: 'redfish: how long on, off, reset and cycle wait for the power state, 1 to 3600 (default 120)' },
   'no-wait': { type: 'boolean', help: 'redfish: return once the BMC accepted the request, without waiting for the power state' },
+  'cycle-off-wait': {
+    type: 'string',
+    value: 'SECONDS',
+    help: 'redfish: how long cycle waits for off before it powers on where the BMC lacks PowerCycle, 1 to 3600 (default 120; --no-wait and --wait do not change it)',
+  },
   'no-sync': { type: 'boolean', help: 'reset, cycle, off: do not flush first (unflushed data is lost)' },
 } as const;
 
@@ -82,7 +87,9 @@ export const powerCommand = defineCommand({
       'It is never printed.',
     '--protocol redfish speaks DMTF Redfish over HTTPS (Dell iDRAC, HPE iLO, Lenovo XCC, Supermicro, OpenBMC): it needs --host and --user, ' +
       "verifies the BMC's certificate (--ca FILE or --fingerprint SHA256 for a self-signed one), and waits for the power state " +
-      '(--wait SECONDS, --no-wait). reset and cycle power on a machine that is off.',
+      '(--wait SECONDS, --no-wait). reset and cycle power on a machine that is off. Where the BMC lacks PowerCycle, cycle sends ForceOff, ' +
+      'waits for off (--cycle-off-wait SECONDS, default 120, also with --no-wait), then On; if it fails between the two, the error says ' +
+      'that On was not sent (the machine may be off) and, with --json, lists what was sent in "sent".',
   ],
   options: OPTIONS,
   refused: {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { missing } from '../support/prerequisites.js';
 import { makeCertificate, type Certificate } from '../power/support/certificate.js';
-import { REDFISH_USERS, startRedfishServer, type RedfishServer } from '../power/support/redfish-server.js';
+import { DEFAULT_RESET_TYPES, REDFISH_USERS, startRedfishServer, type RedfishServer } from '../power/support/redfish-server.js';
 import { cli, onlyJson, straceCli, type CliResult } from './support/cli.js';
 
 const lacking = missing({ tools: ['openssl'] });
@@ -43,6 +43,7 @@ describe.skipIf(lacking !== undefined)(`durable-write power --protocol redfish${
   });
   afterEach(() => {
     expect(server.sessions().open).toEqual([]);
+    server.setOptions({ resetTypes: DEFAULT_RESET_TYPES, stateLagReads: 0, powerStateProperty: true });
     server.setPower('On');
     server.clear();
   });
@@ -119,6 +120,34 @@ describe.skipIf(lacking !== undefined)(`durable-write power --protocol redfish${
     expect(result.stderr).toMatch(/privilege, stage power: .*HTTP 403/);
   });
 
+  it("cycle where the BMC lacks PowerCycle: the wait for off is --cycle-off-wait, also with --no-wait; a failure says On was not sent, and --json lists what was", async () => {
+    // A wait for off that never ends: the machine went off, the BMC keeps reading On.
+    server.setOptions({ resetTypes: ['On', 'ForceOff', 'ForceRestart'], stateLagReads: Infinity });
+    const result = await power('cycle', ['--no-sync', '--no-wait', '--cycle-off-wait', '1', '--json']);
+    expect(result.status).toBe(1);
+    const report = onlyJson(result.stderr);
+    expect(report).toMatchObject({ stage: 'power', reason: 'timeout', sent: ['ForceOff'] });
+    expect(report['message']).toMatch(/after 1000 ms \(cycleOffTimeoutMs\); ForceOff was accepted; On was not sent: the machine may be off/);
+    expect(server.resets.map((r) => r.resetType)).toEqual(['ForceOff']);
+    expect(server.power()).toBe('Off');
+    server.setPower('On');
+    const human = await power('cycle', ['--no-sync', '--cycle-off-wait', '1']);
+    expect(human.status).toBe(1);
+    expect(human.stderr).toMatch(/^durable-write power: ETIMEDOUT, timeout, stage power: .*ForceOff was accepted; On was not sent: the machine may be off/);
+  });
+
+  it('a system without PowerState: status exits 1 saying the power state is unknown; reset posts ForceRestart', async () => {
+    server.setOptions({ powerStateProperty: false });
+    const status = await power('status');
+    expect(status.status).toBe(1);
+    expect(status.stdout).toBe('');
+    expect(status.stderr).toMatch(/unsupported, stage power: .*the power state is unknown: \/redfish\/v1\/Systems\/1 reports no PowerState/);
+    expect(status.stderr).not.toMatch(/BMC's message/);
+    const reset = await power('reset', ['--no-sync']);
+    expect(reset.status, reset.stderr).toBe(0);
+    expect(server.resets.map((r) => r.resetType)).toEqual(['ForceRestart']);
+  });
+
   it('--no-wait and --wait are taken', async () => {
     server.setPower('Off');
     expect((await power('on', ['--no-wait'])).status).toBe(0);
@@ -135,6 +164,8 @@ describe.skipIf(lacking !== undefined)(`durable-write power --protocol redfish${
     [['--protocol', 'redfish', '--host', 'https://bmc', '--user', 'u', '--password-env', 'PATH'], /host must be a bare host name or address/],
     [['--protocol', 'redfish', '--host', 'bmc', '--user', 'u', '--password-env', 'DW_UNSET_PW'], /no password: DW_UNSET_PW is not set/],
     [['--protocol', 'redfish', '--host', 'bmc', '--user', 'u', '--password-env', 'PATH', '--wait', '0'], /--wait must be an integer from 1 to 3600/],
+    [['--protocol', 'redfish', '--host', 'bmc', '--user', 'u', '--password-env', 'PATH', '--cycle-off-wait', '0'], /--cycle-off-wait must be an integer from 1 to 3600/],
+    [['--host', 'bmc', '--cycle-off-wait', '60'], /--cycle-off-wait does not apply to --protocol ipmi/],
   ])('usage error: %j', async (args, pattern) => {
     const result = await cli(['power', 'status', ...args]);
     expect(result.status).toBe(2);
