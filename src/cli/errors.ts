@@ -55,6 +55,8 @@ export interface ErrorReport {
   readonly reason?: string;
   /** For Redfish power control: the HTTP status of the BMC's answer that failed, when one did. */
   readonly httpStatus?: number;
+  /** For Redfish power control: the resets the BMC accepted before the failure (`["ForceOff"]`), when it accepted any. */
+  readonly sent?: readonly string[];
 }
 
 /**
@@ -78,7 +80,11 @@ export function errorReport(error: unknown): ErrorReport {
   if (isArgumentError(error)) return { code: errnoCode(error) ?? 'ERR_USAGE', stage: 'usage', path: null, message: error.message };
   if (isPowerControlError(error)) {
     const report = { code: error.code ?? null, stage: error.stage, path: error.path ?? null, message: error.message, reason: error.reason };
-    return error.httpStatus === undefined ? report : { ...report, httpStatus: error.httpStatus };
+    return {
+      ...report,
+      ...(error.httpStatus === undefined ? {} : { httpStatus: error.httpStatus }),
+      ...(error.sent.length === 0 ? {} : { sent: error.sent }),
+    };
   }
   if (isDurableWriteError(error) || error instanceof CommandError) {
     return { code: error.code ?? null, stage: error.stage, path: error.path ?? null, message: error.message };
