@@ -15,7 +15,7 @@ export type {
   WriteDurableSyncOptions,
 } from './write/write-durable.js';
 export { openDurable } from './write/open-durable.js';
-export type { OpenDurableOptions, PendingFile } from './write/open-durable.js';
+export type { OpenDurableOptions, PendingFile, PendingWriteStreamOptions } from './write/open-durable.js';
 export { createDurableWriteStream } from './write/write-stream.js';
 export type { DurableWriteStream, DurableWriteStreamOptions } from './write/write-stream.js';
 export { writeDurableJson, writeDurableJsonSync } from './write/write-json.js';
