@@ -1,102 +1,222 @@
 /**
- * In-process serialization of writes to one file, in call order, so that the last call's data
- * wins. "One file" is the file a write actually replaces (its canonical path, symlinks and `..`
- * resolved as the kernel resolves them), so two calls through different links to the same file
- * are ordered too. Hard links are separate names: a write replaces the name, not the inode.
+ * The order of writes to one file in one JavaScript thread: the last call's data wins, and a call
+ * that does not write says so.
  *
- * Resolving a target takes I/O, and two calls may resolve in either order, so a call is admitted
- * to its file's queue only after every earlier call has been admitted ({@link admitInOrder}):
- * resolutions run concurrently, admissions happen in call order. A call whose signal fires while
- * it waits (for admission or for the calls ahead of it) leaves at once; the calls behind it still
- * wait only for those ahead of it.
+ * A call is identified by its sequence number (call order) and queued under two keys: the path
+ * the caller gave (made absolute, not normalised) and the file it resolved to (its canonical path:
+ * symlinks and `..` resolved as the kernel resolves them, so that two names of one file meet).
+ * Hard links are separate names: a write replaces the name, not the inode.
  *
- * The synchronous functions cannot wait: `writeDurableSync` refuses (EBUSY) while an async write
- * to the same file is queued or running, and an async call made before a `writeDurableSync` to
- * the same file that was still resolving its target when the sync call ran gives way (EBUSY)
- * instead of overwriting the newer data. Either way the last call's data wins or the call says
- * why it did not write.
+ * 1. **Resolution.** Resolving a target takes I/O, and a resolution can stall (a hung NFS or FUSE
+ *    mount), so a call waits for no other call's resolution but those made earlier through the
+ *    same path: calls through one path are admitted in call order, whatever their resolutions
+ *    give (a directory swapped for a symlink between two calls included), and a stalled target
+ *    holds up only the calls through its path. Calls through different names of one file can be
+ *    admitted out of call order.
+ * 2. **Admission.** A resolved call is queued at once under both its keys: it runs once every write
+ *    queued before it under either key has settled.
+ * 3. **Its turn.** Before it runs, a call that finds newer data already in place under one of its
+ *    keys (a call made after it, through another name, was admitted first and has replaced the
+ *    file; or a `writeDurableSync` has) gives way: it rejects with `EBUSY` and writes nothing,
+ *    rather than overwrite newer data. A newer call that failed before its rename does not count:
+ *    the older one then writes, as it would have in call order.
+ *
+ * The synchronous functions cannot wait: `writeDurableSync` refuses (`EBUSY`) while an async write
+ * through the same path or to the same file is queued or running (admitted), and an async call
+ * still resolving when a `writeDurableSync` replaced the same file gives way at its turn.
+ *
+ * A call whose signal fires while it waits (to be admitted, or for the writes ahead of it) leaves
+ * at once; the calls behind it still wait only for those ahead of it.
+ *
+ * The state is shared by every copy of the library in the thread (`process-state.ts`).
  *
  * @internal
  * @module
  */
 import { untilAborted } from '../core/abort.js';
+import { DurableWriteError } from '../core/errors.js';
+import type { FailureContext } from '../core/failure.js';
+import { processState as state } from './process-state.js';
 
-/** The tail of each file's queue: settles when the last write queued for that file has. */
-const tails = new Map<string, Promise<void>>();
-/** Settles once every call made so far has been admitted (or has failed to resolve). */
-let admissions: Promise<void> = Promise.resolve();
-/** Calls made so far, async and sync: a call's sequence number orders it against the others. */
-let calls = 0;
-/** Async calls still resolving their target. */
-let resolving = 0;
-/** While some async call is resolving: the sequence number of the last sync write to each file. */
-const syncWrites = new Map<string, number>();
-
-/** An admitted call. */
-export interface Admission<R> {
-  /** What the call's resolution gave. */
-  readonly resolved: R;
-  /** A `writeDurableSync` made after this call already replaced the same file: this call must give way. */
-  readonly superseded: boolean;
+/** An async write on its way through the queue. */
+export interface OrderedWrite<R, T> {
+  /** The caller's path, made absolute but not normalised. */
+  readonly path: string;
+  /** The resolution of the target, already started. */
+  readonly resolution: Promise<R>;
+  /** The canonical path of the file `resolved` names. */
+  readonly fileOf: (resolved: R) => string;
+  readonly signal: AbortSignal | undefined;
+  /** The write, at its turn. `waited`: it waited behind another write, so its resolution may be stale. */
+  readonly run: (resolved: R, waited: boolean) => Promise<T>;
+  /** For the error of a call that gives way. */
+  readonly ctx: FailureContext;
 }
 
-/**
- * Admits an async call, in call order: resolves once it and every earlier call have resolved.
- * `resolution` runs concurrently with the others'; `keyOf` names the file it resolved to.
- * Rejects with the resolution's error, or with the signal's reason if it fires first.
- */
-export function admitInOrder<R>(resolution: Promise<R>, keyOf: (resolved: R) => string, signal: AbortSignal | undefined): Promise<Admission<R>> {
-  const sequence = (calls += 1);
-  resolving += 1;
-  // Its error is reported at admission; meanwhile it must not count as an unhandled rejection.
-  resolution.catch(() => undefined);
-  const done = (): void => {
-    resolving -= 1;
-    if (resolving === 0) syncWrites.clear();
-  };
-  const admitted = admissions
-    .then(() => resolution)
-    .then(
-      (resolved) => {
-        const later = syncWrites.get(keyOf(resolved));
-        done();
-        return { resolved, superseded: later !== undefined && later > sequence };
-      },
-      (error: unknown) => {
-        done();
-        throw error;
-      },
-    );
-  admissions = admitted.then(
-    () => undefined,
-    () => undefined,
+/** A synchronous write: it cannot wait, so it runs at once or is refused. */
+export interface SyncWrite<R, T> {
+  readonly path: string;
+  readonly resolve: () => R;
+  readonly fileOf: (resolved: R) => string;
+  readonly run: (resolved: R) => T;
+  readonly ctx: FailureContext;
+}
+
+/** The keys a call is queued under: its file and, when it differs, its path. */
+function keysOf(path: string, file: string): readonly string[] {
+  return file === path ? [file] : [file, path];
+}
+
+/** Whether a failed write had already put its data in place (only the directory fsync failed after the rename). */
+function replacedDespite(error: unknown): boolean {
+  return error instanceof DurableWriteError && error.stage === 'flush-directory';
+}
+
+/** Records that call `sequence` put its data in place under `keys`. */
+function markReplaced(keys: readonly string[], sequence: number): void {
+  for (const key of keys) {
+    if ((state.replaced.get(key) ?? 0) < sequence) state.replaced.set(key, sequence);
+  }
+}
+
+/** Whether data newer than call `sequence` is already in place under one of `keys`. */
+function newerReplaced(keys: readonly string[], sequence: number): boolean {
+  return keys.some((key) => (state.replaced.get(key) ?? 0) > sequence);
+}
+
+/** With no call left resolving, only a key with queued writes can still be checked: forget the others. */
+function forgetReplaced(): void {
+  for (const key of state.replaced.keys()) {
+    if (!state.tails.has(key)) state.replaced.delete(key);
+  }
+}
+
+/** The error of an older call that gives way to newer data. */
+function givesWay(file: string, ctx: FailureContext): DurableWriteError {
+  return new DurableWriteError(
+    `${ctx.operation}: a write to ${file} made after this call (through another name of the file, or a writeDurableSync) has already replaced it; ` +
+      "this older write was not made, so that the last call's data wins (do not retry it: that would put the older data back)",
+    { code: 'EBUSY', stage: 'validate', path: ctx.path },
   );
-  return untilAborted(admitted, signal);
+}
+
+/** `run(...)`, with a synchronous throw as a rejection. */
+function started<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return run();
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /**
- * Runs `task` once every earlier task on `key` has settled. `task` is told whether it waited.
- * A signal that fires while waiting rejects at once with its reason, and `task` never runs.
+ * Queues call `sequence` under its keys: it runs once every write queued before it under any of
+ * them has settled, unless newer data is in place by then (it gives way) or its signal fires.
  */
-export function enqueue<T>(key: string, task: (waited: boolean) => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  const previous = tails.get(key);
-  const run = previous === undefined ? task(false) : untilAborted(previous, signal).then(() => task(true));
-  // The next call waits for those ahead of this one and, once this one started, for it too.
-  const tail = Promise.allSettled([previous, run]).then(() => undefined);
-  tails.set(key, tail);
-  void tail.then(() => {
-    if (tails.get(key) === tail) tails.delete(key);
+function enqueue<R, T>(write: OrderedWrite<R, T>, sequence: number, resolved: R, file: string): Promise<T> {
+  const keys = keysOf(write.path, file);
+  const ahead = keys.flatMap((key) => state.tails.get(key) ?? []);
+  /** Whether its turn came: every write ahead of it has settled. */
+  let turnCame = false;
+  const turn = (waited: boolean): Promise<T> => {
+    turnCame = true;
+    return newerReplaced(keys, sequence) ? Promise.reject(givesWay(file, write.ctx)) : started(() => write.run(resolved, waited));
+  };
+  const running = ahead.length === 0 ? turn(false) : untilAborted(Promise.all(ahead), write.signal).then(() => turn(true));
+  let tail: Promise<void> | undefined;
+  /** Nothing queued under its keys up to this call is pending any more: a key whose tail it still is, is free. */
+  const free = (): void => {
+    for (const key of keys) {
+      if (state.tails.get(key) !== tail) continue;
+      state.tails.delete(key);
+      if (state.resolving.size === 0) state.replaced.delete(key);
+    }
+  };
+  // Run before the caller hears of the outcome (its promise derives from `running`), so that a
+  // writeDurableSync right after `await writeDurable(...)` finds the file free, and before the
+  // next call's turn, which waits for the tail.
+  const settledHere = (replaced: boolean): void => {
+    if (replaced) markReplaced(keys, sequence);
+    if (turnCame) free();
+  };
+  const recorded = running.then(
+    () => settledHere(true),
+    (error: unknown) => settledHere(replacedDespite(error)),
+  );
+  // A call that left while waiting still holds its keys until those ahead of it have settled.
+  tail = Promise.all([...ahead, recorded]).then(free);
+  for (const key of keys) state.tails.set(key, tail);
+  return running;
+}
+
+/**
+ * Orders an async write (see the module comment): waits for the earlier calls through the same
+ * path to be admitted and for its own resolution, queues it under its path and its file, and runs
+ * it at its turn. Rejects with the resolution's error, with `EBUSY` if it gives way, with the
+ * signal's reason if it fires while waiting, or as `run` does.
+ */
+export function writeInOrder<R, T>(write: OrderedWrite<R, T>): Promise<T> {
+  const sequence = (state.calls += 1);
+  state.resolving.add(sequence);
+  // Its error is reported once the call is admitted; meanwhile it must not count as unhandled.
+  write.resolution.catch(() => undefined);
+  const earlier = state.admitting.get(write.path);
+  let admittedOrLeft: () => void = () => undefined;
+  const own = new Promise<void>((resolve) => (admittedOrLeft = resolve));
+  const admissions = earlier === undefined ? own : Promise.all([earlier, own]).then(() => undefined);
+  state.admitting.set(write.path, admissions);
+  void admissions.then(() => {
+    if (state.admitting.get(write.path) === admissions) state.admitting.delete(write.path);
   });
-  return run;
+  let resolving = true;
+  const leave = (): void => {
+    if (!resolving) return;
+    resolving = false;
+    state.resolving.delete(sequence);
+    if (state.resolving.size === 0) forgetReplaced();
+    admittedOrLeft();
+  };
+  const ready = earlier === undefined ? write.resolution : Promise.all([write.resolution, earlier]).then(([resolved]) => resolved);
+  return untilAborted(ready, write.signal, leave).then(
+    (resolved) => {
+      // Queued before it leaves `resolving`, so that what it must check is not forgotten meanwhile.
+      const queued = enqueue(write, sequence, resolved, write.fileOf(resolved));
+      leave();
+      return queued;
+    },
+    (error: unknown) => {
+      leave();
+      throw error;
+    },
+  );
 }
 
-/** Whether an async write to `key` is queued or running. */
-export function hasPendingWrite(key: string): boolean {
-  return tails.has(key);
-}
-
-/** Records a synchronous write to `key`, so that an earlier async call still resolving gives way. */
-export function recordSyncWrite(key: string): void {
-  calls += 1;
-  if (resolving > 0) syncWrites.set(key, calls);
+/**
+ * Runs a synchronous write at once, or refuses it (`EBUSY`, nothing written) while an async write
+ * through the same path or to the same file is queued or running. Once its data is in place, an
+ * older async call still resolving gives way at its turn.
+ */
+export function writeSyncInOrder<R, T>(write: SyncWrite<R, T>): T {
+  const sequence = (state.calls += 1);
+  const resolved = write.resolve();
+  const file = write.fileOf(resolved);
+  if (state.tails.has(file) || state.tails.has(write.path)) {
+    throw new DurableWriteError(
+      `${write.ctx.operation}: an async write to ${file} is still queued or running; a synchronous write cannot wait for it, ` +
+        'and writing now would let the earlier call overwrite this one: await the async write first',
+      { code: 'EBUSY', stage: 'validate', path: write.ctx.path },
+    );
+  }
+  let replaced = false;
+  try {
+    const result = write.run(resolved);
+    replaced = true;
+    return result;
+  } catch (error) {
+    replaced = replacedDespite(error);
+    throw error;
+  } finally {
+    // Only a call still resolving can be older and not yet past its turn.
+    if (replaced && state.resolving.size > 0) markReplaced(keysOf(write.path, file), sequence);
+  }
 }

@@ -18,7 +18,7 @@ import { AbortError, DurableWriteError } from '../core/errors.js';
 import { attempt, quietly, throwIfAborted, wrapError, type FailureContext } from '../core/failure.js';
 import { fileIo, type FileIo, type OpenFile } from '../core/file-io.js';
 import { chunkSource, dataProblem, discardData, isWholeData, type ChunkSource, type WriteDurableData } from './data-source.js';
-import { admitInOrder, enqueue, hasPendingWrite, recordSyncWrite } from './path-queue.js';
+import { writeInOrder, writeSyncInOrder } from './path-queue.js';
 import {
   abandonReplacement,
   completeReplacement,
@@ -191,15 +191,15 @@ export function writeDurableWith(
   // A call the worker may take resolves its target here and now (see write-offload.ts).
   const whole = mayOffload(plan, data) ? data : undefined;
   const resolution = whole !== undefined ? resolveNow(plan, ctx) : runAsync(resolveOperation(plan, ctx), plan.observe);
-  const written = admitInOrder(resolution, (resolved) => resolved.path, plan.signal).then(({ resolved, superseded }) => {
-    if (superseded) throw supersededError(resolved.path, ctx);
-    return enqueue(
-      resolved.path,
-      (waited) =>
-        (whole !== undefined && !waited ? offload(plan, whole, resolved, operation) : undefined) ??
-        runAsync(writeDurableOperation(plan, waited ? undefined : resolved, source, ctx), plan.observe),
-      plan.signal,
-    );
+  const written = writeInOrder({
+    path: plan.target,
+    resolution,
+    fileOf: (resolved) => resolved.path,
+    signal: plan.signal,
+    ctx,
+    run: (resolved, waited) =>
+      (whole !== undefined && !waited ? offload(plan, whole, resolved, operation) : undefined) ??
+      runAsync(writeDurableOperation(plan, waited ? undefined : resolved, source, ctx), plan.observe),
   });
   return written.catch(async (error: unknown) => {
     // Whatever failed before the operation ran (admission, an abort while queued) still owns the source.
@@ -246,17 +246,13 @@ export function writeDurableSyncWith(
   const data = dataOf(o);
   if (!isWholeData(data)) throw invalidArgType(`${operation}: data must be ${ACCEPTED_WHOLE_DATA}; received ${describeValue(data)}`);
   const ctx: FailureContext = { operation, path: plan.target };
-  const resolved = runSync(resolveOperation(plan, ctx), plan.observe);
-  if (hasPendingWrite(resolved.path)) {
-    throw new DurableWriteError(
-      `${operation}: an async writeDurable to ${resolved.path} is still queued or running; a synchronous write cannot wait for it, ` +
-        'and writing now would let the earlier call overwrite this one: await the async write first',
-      { code: 'EBUSY', stage: 'validate', path: plan.target },
-    );
-  }
-  const result = runSync(writeDurableOperation(plan, resolved, chunkSource(data, plan.encoding, undefined, operation), ctx), plan.observe);
-  recordSyncWrite(resolved.path);
-  return result;
+  return writeSyncInOrder({
+    path: plan.target,
+    resolve: () => runSync(resolveOperation(plan, ctx), plan.observe),
+    fileOf: (resolved) => resolved.path,
+    ctx,
+    run: (resolved) => runSync(writeDurableOperation(plan, resolved, chunkSource(data, plan.encoding, undefined, operation), ctx), plan.observe),
+  });
 }
 
 /** The target resolved on the calling thread, as a promise (settled already). */
@@ -272,11 +268,3 @@ function resolveNow(plan: WritePlan, ctx: FailureContext): Promise<ResolvedTarge
 const ACCEPTED_DATA = 'a string, Buffer, TypedArray, DataView, an (async) iterable of them, or a Readable';
 /** What `writeDurableSync` accepts as data, for messages. */
 const ACCEPTED_WHOLE_DATA = 'a string, Buffer, TypedArray or DataView';
-
-/** An async call that gives way to a later `writeDurableSync` of the same file. */
-function supersededError(path: string, ctx: FailureContext): DurableWriteError {
-  return new DurableWriteError(
-    `${ctx.operation}: a writeDurableSync call made after this one already replaced ${path}; this older write was not made, so that the last call's data wins`,
-    { code: 'EBUSY', stage: 'validate', path: ctx.path },
-  );
-}

@@ -1,20 +1,33 @@
 /**
- * Regression tests for issue 9 item 4: calls are serialized per file actually replaced, in call
- * order, whatever name reaches it (a symlink to the file, a symlinked directory, `x/../`). In
- * 0.1.0 the per-path queue keyed on the normalised string, so `writeDurable('dir/a', <20 MiB>)`
- * then `writeDurable('link-to-dir/a', 'SECOND')` ran side by side, the small one finished first
- * and the file ended holding the first call's data.
+ * The order of writes to one file, whatever name reaches it (a symlink to the file, a symlinked
+ * directory, `x/../`), and the sync/async contract.
  *
- * Also the sync/async contract: `writeDurableSync` cannot wait, so it refuses (EBUSY) while an
- * async write to the same file is queued or running, and an async call made just before a sync
- * one gives way rather than overwrite the newer data: the last call's data always wins.
+ * Regression tests for issue 9 item 4: in 0.1.0 the per-path queue keyed on the normalised string,
+ * so `writeDurable('dir/a', <20 MiB>)` then `writeDurable('link-to-dir/a', 'SECOND')` ran side by
+ * side, the small one finished first and the file ended holding the first call's data.
+ *
+ * Issue 20 changed the rule for names: a call no longer waits for the resolution of earlier calls
+ * through other paths (one stalled mount held up every write, stalled-resolution.test.ts), so two
+ * calls through different names of one file can be admitted out of call order; the older one then
+ * gives way (EBUSY, nothing written) if the newer one has already replaced the file, and writes as
+ * usual if the newer one failed first. Either way the last call's data wins, and each promise that
+ * resolves does so with its own data in place. Calls through the same path stay in call order
+ * whatever their resolutions give (issue 20 item 5: a directory swapped for a symlink between two
+ * calls let the older data win).
+ *
+ * The sync/async contract (issue 20 item 14a): `writeDurableSync` cannot wait, so it refuses
+ * (EBUSY) while an async write through the same path or to the same file is queued or running
+ * (its target resolved); an async call still resolving its target when a `writeDurableSync`
+ * replaced the file gives way (EBUSY) at its turn.
  */
-import { existsSync, linkSync, mkdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, realpathSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DurableWriteError } from '../../src/core/errors.js';
+import { faultyFileSystem } from '../support/faulty-fs.js';
 import { writeDurable, writeDurableSync } from '../../src/write/write-durable.js';
 import { leftoverTemps, tempDir } from '../support/temp-dir.js';
+import { gatedFileSystem, settled, unlessHung } from './gated-fs.js';
 import { writeModes } from './modes.js';
 
 const MiB = 1024 * 1024;
@@ -100,26 +113,43 @@ function stepReached(step: string): { readonly reached: Promise<void>; onStep(ev
   return { reached, onStep: (event) => event.step === step && resolve() };
 }
 
-describe('writeDurable calls through different names of one file run in call order (regression)', () => {
+/** Expects `error` to be the EBUSY of an older call that gave way to newer data. */
+function expectGaveWay(error: unknown): void {
+  expect(error).toBeInstanceOf(DurableWriteError);
+  expect(error).toMatchObject({ code: 'EBUSY', stage: 'validate' });
+}
+
+/** The steps a call made past looking its target up (none: it created, wrote and renamed nothing). */
+function pastLookup(steps: readonly string[]): string[] {
+  return steps.filter((step) => !['lstat', 'readlink', 'realpath', 'stat', 'access'].includes(step));
+}
+
+describe('writeDurable calls through different names of one file: the last call wins (regression)', () => {
   for (const { through, second } of [
     { through: 'a symlink to the file', second: LINK_TO_FILE },
     { through: 'a symlinked directory', second: THROUGH_LINKED_DIR },
     { through: "'..' after a symlinked directory", second: DOT_DOT },
   ]) {
-    it(`${through} (${second}): a 20 MiB streamed write then a small one resolve in call order, and the second one wins`, async () => {
+    it(`${through} (${second}): a 20 MiB streamed write then a small one: the second one wins, the first resolves before it or gives way`, async () => {
       const tree = buildTree();
       const resolved: string[] = [];
-      const first = writeDurable(tree.at(FILE), slowly(payload('FIRST', 20 * MiB))).then(() => resolved.push('first'));
-      const last = writeDurable(tree.at(second), payload('SECOND', 0)).then(() => resolved.push('second'));
-      await Promise.all([first, last]);
-      expect(resolved).toEqual(['first', 'second']);
+      const first = settled(writeDurable(tree.at(FILE), slowly(payload('FIRST', 20 * MiB))).then(() => resolved.push('first')));
+      const last = settled(writeDurable(tree.at(second), payload('SECOND', 0)).then(() => resolved.push('second')));
+      const [firstOutcome, lastOutcome] = await Promise.all([first, last]);
+      expect(lastOutcome).not.toHaveProperty('error');
+      if ('error' in firstOutcome) {
+        expectGaveWay(firstOutcome.error);
+        expect(resolved).toEqual(['second']);
+      } else {
+        expect(resolved).toEqual(['first', 'second']);
+      }
       expect(contentOf(tree.at(FILE))).toBe('SECOND (7 bytes)');
       expect(existsSync(tree.at('a')), 'a file at the lexical path a').toBe(false);
       expectNoTemps(tree);
     });
   }
 
-  it('20 interleaved calls through 3 names, some of several MiB: each resolves in call order with its own data in place, and the last wins', async () => {
+  it('20 interleaved calls through 3 names, some of several MiB: those that resolve do so in call order with their own data in place, the others give way, and the last wins', async () => {
     const tree = buildTree();
     const names = [LINK_TO_FILE, THROUGH_LINKED_DIR, DOT_DOT];
     const calls = Array.from({ length: 20 }, (_, i) => {
@@ -128,19 +158,123 @@ describe('writeDurable calls through different names of one file run in call ord
     });
     const seen: string[] = [];
     const order: number[] = [];
-    await Promise.all(
+    const outcomes = await Promise.all(
       calls.map(({ name, data }, i) =>
-        writeDurable(tree.at(name), data).then(() => {
-          order.push(i);
-          seen.push(contentOf(tree.at(FILE)));
-        }),
+        settled(
+          writeDurable(tree.at(name), data).then(() => {
+            order.push(i);
+            seen.push(contentOf(tree.at(FILE)));
+          }),
+        ),
       ),
     );
-    expect(order).toEqual(calls.map((_, i) => i));
-    expect(seen).toEqual(calls.map(({ data }) => describeData(data)));
+    const resolvedCalls = outcomes.flatMap((outcome, i) => ('error' in outcome ? [] : [i]));
+    expect(order, 'the calls that resolved, in the order they did').toEqual(resolvedCalls);
+    expect(seen).toEqual(resolvedCalls.map((i) => describeData(calls[i]?.data ?? Buffer.alloc(0))));
+    for (const outcome of outcomes) if ('error' in outcome) expectGaveWay(outcome.error);
+    expect(resolvedCalls.at(-1), 'the last call resolves').toBe(calls.length - 1);
     const lastCall = calls[calls.length - 1];
     expect(contentOf(tree.at(FILE))).toBe(lastCall === undefined ? '' : describeData(lastCall.data));
     expectNoTemps(tree);
+  });
+
+  it('an older call whose resolution is still pending when a newer call through another name has replaced the file gives way: EBUSY, nothing written', async () => {
+    const tree = buildTree();
+    const gate = gatedFileSystem((call) => call.op === 'realpath');
+    const steps: string[] = [];
+    try {
+      const older = settled(writeDurable(tree.at(LINK_TO_FILE), payload('OLDER', 0), { fs: gate.fs, onStep: ({ step }) => steps.push(step) }));
+      await gate.reached;
+      await unlessHung(writeDurable(tree.at(THROUGH_LINKED_DIR), payload('NEWER', 0)), 'the newer call');
+      gate.release();
+      const outcome = await older;
+      expect(outcome).toHaveProperty('error');
+      if ('error' in outcome) expectGaveWay(outcome.error);
+    } finally {
+      gate.release();
+    }
+    expect(pastLookup(steps), 'steps of the older call past the lookup').toEqual([]);
+    expect(contentOf(tree.at(FILE))).toBe('NEWER (6 bytes)');
+    expectNoTemps(tree);
+  });
+
+  it('but if the newer call failed before its rename, the older one writes, as it would have in call order', async () => {
+    const tree = buildTree();
+    const gate = gatedFileSystem((call) => call.op === 'realpath');
+    try {
+      const older = writeDurable(tree.at(LINK_TO_FILE), payload('OLDER', 0), { fs: gate.fs });
+      await gate.reached;
+      const failing = writeDurable(
+        tree.at(DOT_DOT),
+        (function* () {
+          yield payload('NEWER', 70_000);
+          yield 5 as unknown as string;
+        })(),
+      );
+      await expect(unlessHung(failing, 'the newer call')).rejects.toMatchObject({ stage: 'write' });
+      gate.release();
+      await expect(older).resolves.toMatchObject({ path: realpathSync(tree.at(FILE)) });
+    } finally {
+      gate.release();
+    }
+    expect(contentOf(tree.at(FILE))).toBe('OLDER (6 bytes)');
+    expectNoTemps(tree);
+  });
+});
+
+describe('a directory on the path swapped for a symlink between two calls through the same path (regression)', () => {
+  it('the calls still run in call order, and the newer data wins', async () => {
+    const root = tempDir();
+    mkdirSync(join(root, 'd'));
+    mkdirSync(join(root, 'e'));
+    writeFileSync(join(root, 'd/f'), 'D ORIGINAL');
+    writeFileSync(join(root, 'e/f'), 'E ORIGINAL');
+    const path = `${root}/d/f`;
+    // The older call is held once it has resolved its target (root/d/f), before it opens the directory.
+    const gate = gatedFileSystem((call) => call.op === 'open-directory');
+    const order: string[] = [];
+    try {
+      const older = writeDurable(path, 'OLDER', { fs: gate.fs }).then(() => order.push('older'));
+      await gate.reached;
+      renameSync(join(root, 'd'), join(root, 'd-old'));
+      symlinkSync('e', join(root, 'd'));
+      // It resolves to root/e/f: another file than the older call's resolution, through the same path.
+      const newer = writeDurable(path, 'NEWER').then(() => order.push('newer'));
+      // Let the newer call finish first if it is not ordered behind the older one (then the older data would win).
+      await Promise.race([newer, new Promise((resolve) => setTimeout(resolve, 200))]);
+      gate.release();
+      await Promise.all([older, newer]);
+    } finally {
+      gate.release();
+    }
+    expect(order).toEqual(['older', 'newer']);
+    expect(readFileSync(join(root, 'e/f'), 'utf8')).toBe('NEWER');
+    expect(readFileSync(join(root, 'd-old/f'), 'utf8')).toBe('D ORIGINAL');
+    for (const dir of ['d-old', 'e']) expect(leftoverTemps(join(root, dir)), dir).toEqual([]);
+  });
+
+  it('writeDurableSync through the same path is refused (EBUSY) while the older call is queued, though it resolves to another file', async () => {
+    const root = tempDir();
+    mkdirSync(join(root, 'd'));
+    mkdirSync(join(root, 'e'));
+    writeFileSync(join(root, 'e/f'), 'E ORIGINAL');
+    const path = `${root}/d/f`;
+    const gate = gatedFileSystem((call) => call.op === 'open-directory');
+    try {
+      const older = writeDurable(path, 'OLDER', { fs: gate.fs });
+      await gate.reached;
+      renameSync(join(root, 'd'), join(root, 'd-old'));
+      symlinkSync('e', join(root, 'd'));
+      expect(() => writeDurableSync(path, 'SYNC')).toThrow(expect.objectContaining({ code: 'EBUSY', stage: 'validate' }));
+      expect(readFileSync(join(root, 'e/f'), 'utf8')).toBe('E ORIGINAL');
+      gate.release();
+      await older;
+    } finally {
+      gate.release();
+    }
+    expect(readFileSync(join(root, 'e/f'), 'utf8')).toBe('OLDER');
+    writeDurableSync(path, 'SYNC');
+    expect(readFileSync(join(root, 'e/f'), 'utf8')).toBe('SYNC');
   });
 });
 
@@ -158,7 +292,7 @@ describe.each(writeModes)('$name: hard links are separate names (contract test, 
   });
 });
 
-describe('writeDurableSync while an async writeDurable to the same file is pending (regression)', () => {
+describe('writeDurableSync and an async writeDurable to the same file, in either order (regression)', () => {
   /** Expects `writeDurableSync(name)` to refuse with EBUSY at 'validate' before creating or writing anything. */
   function expectBusy(tree: Tree, name: string): void {
     const content = contentOf(tree.at(FILE));
@@ -167,7 +301,7 @@ describe('writeDurableSync while an async writeDurable to the same file is pendi
     expect(error, `writeDurableSync(${name})`).toBeInstanceOf(DurableWriteError);
     expect(error).toMatchObject({ code: 'EBUSY', stage: 'validate' });
     // Only looked the target up: no temp file opened, nothing written or renamed.
-    expect(steps.filter((step) => !['lstat', 'readlink', 'realpath', 'stat'].includes(step)), 'steps past the lookup').toEqual([]);
+    expect(pastLookup(steps), 'steps past the lookup').toEqual([]);
     // The async write may rename its own data in place meanwhile, never the sync call's.
     expect([content, 'FIRST (20971520 bytes)']).toContain(contentOf(tree.at(FILE)));
   }
@@ -224,6 +358,58 @@ describe('writeDurableSync while an async writeDurable to the same file is pendi
       expect(failure).toBeInstanceOf(DurableWriteError);
       expect(failure).toMatchObject({ code: 'EBUSY', stage: 'validate' });
     }
+    expectNoTemps(tree);
+  });
+
+  it('a writeDurableSync right after an awaited writeDurable of the same file is not refused (contract test)', async () => {
+    const tree = buildTree();
+    for (const data of [payload('WHOLE', 0), slowly(payload('STREAMED', 70_000))]) {
+      await writeDurable(tree.at(LINK_TO_FILE), data);
+      writeDurableSync(tree.at(FILE), payload('SYNC', 0));
+      expect(contentOf(tree.at(FILE))).toBe('SYNC (5 bytes)');
+    }
+    expectNoTemps(tree);
+  });
+
+  for (const name of [FILE, LINK_TO_FILE]) {
+    it(`an async write still resolving its target when writeDurableSync (through ${name}) replaces the file: the sync call writes, the async one gives way (EBUSY) at its turn, writing nothing`, async () => {
+      const tree = buildTree();
+      const gate = gatedFileSystem((call) => call.op === 'realpath');
+      const steps: string[] = [];
+      try {
+        const older = settled(writeDurable(tree.at(FILE), payload('ASYNC', 0), { fs: gate.fs, onStep: ({ step }) => steps.push(step) }));
+        await gate.reached;
+        writeDurableSync(tree.at(name), payload('SYNC', 0));
+        gate.release();
+        const outcome = await older;
+        expect(outcome).toHaveProperty('error');
+        if ('error' in outcome) expectGaveWay(outcome.error);
+      } finally {
+        gate.release();
+      }
+      expect(pastLookup(steps), 'steps of the async call past the lookup').toEqual([]);
+      expect(contentOf(tree.at(FILE))).toBe('SYNC (5 bytes)');
+      expectNoTemps(tree);
+    });
+  }
+
+  it('an async write still resolving its target when a writeDurableSync fails before its rename: the async one writes', async () => {
+    const tree = buildTree();
+    const gate = gatedFileSystem((call) => call.op === 'realpath');
+    const failingFlush = faultyFileSystem({ fail: (call) => (call.op === 'sync' ? 'EIO' : undefined) });
+    try {
+      const older = settled(writeDurable(tree.at(FILE), payload('ASYNC', 0), { fs: gate.fs }));
+      await gate.reached;
+      expect(() => writeDurableSync(tree.at(LINK_TO_FILE), payload('SYNC', 0), { fs: failingFlush.fs })).toThrow(
+        expect.objectContaining({ code: 'EIO', stage: 'flush' }),
+      );
+      expect(readFileSync(tree.at(FILE), 'utf8')).toBe('ORIGINAL');
+      gate.release();
+      expect(await older).toMatchObject({ value: { bytesWritten: 6 } });
+    } finally {
+      gate.release();
+    }
+    expect(contentOf(tree.at(FILE))).toBe('ASYNC (6 bytes)');
     expectNoTemps(tree);
   });
 });
