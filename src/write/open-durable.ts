@@ -16,7 +16,7 @@ import { AbortError, DurableWriteError, errnoCode } from '../core/errors.js';
 import { attempt, quietly, throwIfAborted, wrapError, type FailureContext } from '../core/failure.js';
 import { fileIo, type FileIo, type OpenFile } from '../core/file-io.js';
 import type { DurableStats } from '../core/file-system.js';
-import { admitInOrder, enqueue } from './path-queue.js';
+import { writeInOrder } from './path-queue.js';
 import {
   abandonReplacement,
   completeReplacement,
@@ -327,9 +327,15 @@ class DurablePendingFile implements StreamedPendingFile {
     }
     this.#state = 'committing';
     const { plan, ctx } = this;
-    const committed = this.#written()
-      .then(() => admitInOrder(Promise.resolve(this.path), (path) => path, plan.signal))
-      .then(() => enqueue(this.path, () => runAsync(this.#commitOperation(), plan.observe), plan.signal));
+    // Ordered from the moment commit() is called; its target was resolved when the file was opened.
+    const committed = writeInOrder({
+      path: plan.target,
+      resolution: this.#written().then(() => this.path),
+      fileOf: (path) => path,
+      signal: plan.signal,
+      ctx,
+      run: () => runAsync(this.#commitOperation(), plan.observe),
+    });
     this.#commit = committed.then(
       (result) => {
         this.#state = 'committed';
