@@ -22,8 +22,9 @@ export default defineConfig({
   // import.meta.url in the CommonJS build (where write-offload.ts finds the worker file).
   shims: true,
   platform: 'node',
-  // Shared chunks, not a copy of src/write per entry: the per-file write queue and the registry
-  // of temp files in use are module state, which index and compat must share in one process.
+  // Shared chunks, not a copy of src/write per entry: one set of error classes for index and
+  // compat. (The per-file write queue and the registry of temp files in use are shared even
+  // between copies, on globalThis: src/write/process-state.ts.)
   splitting: true,
   treeshake: true,
 });

@@ -5,7 +5,7 @@
  *
  * This is the main file of `src/write/`, the durable file operations: `writeDurable` here,
  * `renameDurable`, `fsyncFile` and `fsyncDirectory` beside it, and the pieces they are made of
- * (the data source, temp names, target resolution through symlinks, the per-path queue, the
+ * (the data source, temp names, target resolution through symlinks, the per-file queue, the
  * umask, flushing by path, creating parents). Each public function checks its arguments with the
  * prologue of `src/core/arguments.ts`, then runs one operation generator of
  * `src/core/effect.ts` under the sync or the async driver.
@@ -118,7 +118,7 @@ export function* writeDurableOperation(
  * `readlink` plus `realpath` per symlink hop), so that the file replaced is the one the kernel
  * would open for `path`, `..` after a symlinked directory included; with `createParents`,
  * `stat`/`mkdir` per missing directory and an `fsync` of each new directory's parent;
- * `open(dir, O_RDONLY|O_DIRECTORY)`, held; `open(".<name>.<random>.tmp",
+ * `open(dir, O_RDONLY|O_DIRECTORY)`, held; `open(".<name>.<pid>.<random>.dwtmp",
  * O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0600)` in that directory; `write` until every byte is
  * written; `fchown` (only to keep an existing target's owner); `fchmod`; `fsync` (or
  * `fdatasync`); `close`; `rename(tmp, target)`; `fsync(dir)`; `close(dir)`.
@@ -129,9 +129,13 @@ export function* writeDurableOperation(
  * removed and a stream given as `data` destroyed. After the rename only the directory fsync can
  * fail (stage `flush-directory`): the new content is then in place, its name maybe not durable.
  * A symlink at the target is followed (the link stays). Calls replacing the same file in one
- * process (through any symlink or `..`) run in call order, and each promise resolves once its
- * own data is durable. An abort settles the call at once, even while a read of `data` is
- * pending. A failed fsync is never retried: the promise rejects with a {@link FlushError}.
+ * thread run one after another, each promise resolving once its own data is durable, and the
+ * last call's data wins: calls through the same path run in call order; a call waits for no
+ * other call's target resolution but those of earlier calls through its path (a stalled mount
+ * holds up nothing else); and an older call through another name of the file, resolved after a
+ * newer one that has already replaced the file, gives way (`EBUSY`, stage `validate`, nothing
+ * written). An abort settles the call at once, even while a read of `data` is pending. A failed
+ * fsync is never retried: the promise rejects with a {@link FlushError}.
  *
  * @param path - the file to replace (`string` or `file:` URL).
  * @param data - a string, a Buffer or any `ArrayBufferView`, an iterable or async iterable of
@@ -214,9 +218,11 @@ export function writeDurableWith(
  * The synchronous {@link writeDurable}: the same syscalls in the same order, the same
  * guarantees, blocking the thread. `data` is a string or an `ArrayBufferView`.
  *
- * It cannot wait for an async `writeDurable` to the same file: while one is queued or running,
- * it throws a `DurableWriteError` with `code` `EBUSY` (stage `validate`) and writes nothing, so
- * that the last call's data always wins.
+ * It cannot wait for an async `writeDurable`, so that the last call's data always wins: while
+ * one through the same path or to the same file is queued or running (its target resolved), it
+ * throws a `DurableWriteError` with `code` `EBUSY` (stage `validate`) and writes nothing; an
+ * async call still resolving its target when this one writes gives way instead (it rejects with
+ * `EBUSY`, nothing written). Right after `await writeDurable(...)` the file is free.
  *
  * @example
  * ```ts
