@@ -124,6 +124,30 @@ function pastLookup(steps: readonly string[]): string[] {
   return steps.filter((step) => !['lstat', 'readlink', 'realpath', 'stat', 'access'].includes(step));
 }
 
+/**
+ * Holds an older `writeDurable` through `olderName` at its resolution, runs `newer` (which must
+ * replace the file), then lets the older call go: it must give way (EBUSY) having written
+ * nothing, and the file must end holding `expected`.
+ */
+async function expectOlderGivesWay(tree: Tree, olderName: string, newer: () => unknown, expected: string): Promise<void> {
+  const gate = gatedFileSystem((call) => call.op === 'realpath');
+  const steps: string[] = [];
+  try {
+    const older = settled(writeDurable(tree.at(olderName), payload('OLDER', 0), { fs: gate.fs, onStep: ({ step }) => steps.push(step) }));
+    await gate.reached;
+    await unlessHung(Promise.resolve(newer()), 'the newer call');
+    gate.release();
+    const outcome = await older;
+    expect(outcome).toHaveProperty('error');
+    if ('error' in outcome) expectGaveWay(outcome.error);
+  } finally {
+    gate.release();
+  }
+  expect(pastLookup(steps), 'steps of the older call past the lookup').toEqual([]);
+  expect(contentOf(tree.at(FILE))).toBe(expected);
+  expectNoTemps(tree);
+}
+
 describe('writeDurable calls through different names of one file: the last call wins (regression)', () => {
   for (const { through, second } of [
     { through: 'a symlink to the file', second: LINK_TO_FILE },
@@ -180,22 +204,7 @@ describe('writeDurable calls through different names of one file: the last call 
 
   it('an older call whose resolution is still pending when a newer call through another name has replaced the file gives way: EBUSY, nothing written', async () => {
     const tree = buildTree();
-    const gate = gatedFileSystem((call) => call.op === 'realpath');
-    const steps: string[] = [];
-    try {
-      const older = settled(writeDurable(tree.at(LINK_TO_FILE), payload('OLDER', 0), { fs: gate.fs, onStep: ({ step }) => steps.push(step) }));
-      await gate.reached;
-      await unlessHung(writeDurable(tree.at(THROUGH_LINKED_DIR), payload('NEWER', 0)), 'the newer call');
-      gate.release();
-      const outcome = await older;
-      expect(outcome).toHaveProperty('error');
-      if ('error' in outcome) expectGaveWay(outcome.error);
-    } finally {
-      gate.release();
-    }
-    expect(pastLookup(steps), 'steps of the older call past the lookup').toEqual([]);
-    expect(contentOf(tree.at(FILE))).toBe('NEWER (6 bytes)');
-    expectNoTemps(tree);
+    await expectOlderGivesWay(tree, LINK_TO_FILE, () => writeDurable(tree.at(THROUGH_LINKED_DIR), payload('NEWER', 0)), 'NEWER (6 bytes)');
   });
 
   it('but if the newer call failed before its rename, the older one writes, as it would have in call order', async () => {
@@ -374,22 +383,7 @@ describe('writeDurableSync and an async writeDurable to the same file, in either
   for (const name of [FILE, LINK_TO_FILE]) {
     it(`an async write still resolving its target when writeDurableSync (through ${name}) replaces the file: the sync call writes, the async one gives way (EBUSY) at its turn, writing nothing`, async () => {
       const tree = buildTree();
-      const gate = gatedFileSystem((call) => call.op === 'realpath');
-      const steps: string[] = [];
-      try {
-        const older = settled(writeDurable(tree.at(FILE), payload('ASYNC', 0), { fs: gate.fs, onStep: ({ step }) => steps.push(step) }));
-        await gate.reached;
-        writeDurableSync(tree.at(name), payload('SYNC', 0));
-        gate.release();
-        const outcome = await older;
-        expect(outcome).toHaveProperty('error');
-        if ('error' in outcome) expectGaveWay(outcome.error);
-      } finally {
-        gate.release();
-      }
-      expect(pastLookup(steps), 'steps of the async call past the lookup').toEqual([]);
-      expect(contentOf(tree.at(FILE))).toBe('SYNC (5 bytes)');
-      expectNoTemps(tree);
+      await expectOlderGivesWay(tree, FILE, () => writeDurableSync(tree.at(name), payload('SYNC', 0)), 'SYNC (5 bytes)');
     });
   }
 
