@@ -8,7 +8,7 @@
  * @internal
  * @module
  */
-import { checkPath, describeValue, invalidArgType, invalidArgValue, optionsObject } from '../core/arguments.js';
+import { checkMode, checkPath, describeValue, invalidArgType, invalidArgValue, optionsObject } from '../core/arguments.js';
 import { isWholeData } from '../write/data-source.js';
 
 /** Why an open file (a descriptor or a `FileHandle`) cannot stand for the file to replace. */
@@ -70,6 +70,17 @@ export function checkFlag(value: unknown, operation: string): void {
   if (value === undefined || value === 'w') return;
   const message = `${operation}: flag must be 'w'; received ${describeValue(value)}: ${flagReason(value)}`;
   throw typeof value === 'string' ? invalidArgValue(message) : invalidArgType(message);
+}
+
+/**
+ * The `mode` of an original: what `checkMode` takes, and as Node's `fs` takes it too any 32-bit
+ * unsigned integer or octal string, of which the kernel keeps the permission bits (`& 0o7777`): a
+ * `stats.mode`, file type bits and all, is a mode here.
+ */
+export function compatMode(value: unknown, operation: string): number | undefined {
+  const mode = typeof value === 'string' && /^[0-7]+$/.test(value) ? Number.parseInt(value, 8) : value;
+  if (typeof mode === 'number' && Number.isInteger(mode) && mode >= 0 && mode <= 0xffff_ffff) return mode & 0o7777;
+  return checkMode(value, operation);
 }
 
 /** The data of an original that takes whole data only (a string or an `ArrayBufferView`). */

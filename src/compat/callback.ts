@@ -30,14 +30,20 @@ export function settle<S extends null | undefined>(promise: Promise<void>, callb
 }
 
 /**
- * Runs `run` the way `universalify.fromPromise` runs an fs-extra function on `rest` (the
- * arguments after the file and the data): with a function last, that function is the callback
- * and `undefined` is returned; otherwise the promise is.
+ * Runs `run` the way `universalify.fromPromise` runs an fs-extra function on `args` (the
+ * arguments after the file): with a function last, that function is the callback (even in the
+ * data's place: `outputFile(file, callback)` writes `undefined`, and says why to the callback)
+ * and `undefined` is returned; otherwise the promise is. `run` gets the data and the options.
  */
-export function fromPromise(operation: string, rest: readonly unknown[], run: (options: unknown) => Promise<void>): Promise<void> | undefined {
-  const last = rest.at(-1);
+export function fromPromise(
+  operation: string,
+  args: readonly unknown[],
+  run: (data: unknown, options: unknown) => Promise<void>,
+): Promise<void> | undefined {
+  const last = args.at(-1);
   const callback = typeof last === 'function' ? checkFunction<NoParamCallback>(last, 'callback', operation) : undefined;
-  if (callback === undefined) return run(rest[0]);
-  settle(run(rest.length > 1 ? rest[0] : undefined), callback, null);
+  if (callback === undefined) return run(args[0], args[1]);
+  const before = args.slice(0, -1);
+  settle(run(before[0], before[1]), callback, null);
   return undefined;
 }

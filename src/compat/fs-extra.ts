@@ -55,9 +55,9 @@ function jsonCall(operation: string, file: unknown, value: unknown, createParent
   return { operation, file, given: undefined, extraNames: createParents ? JSON_FORMAT_NAMES : [...JSON_FORMAT_NAMES, 'fs'], dataOf, createParents };
 }
 
-/** fs-extra's async form of `call`: a promise, or the callback when the last argument is one. */
-function extraAsync(call: ExtraCall, rest: readonly unknown[]): Promise<void> | undefined {
-  return fromPromise(call.operation, rest, (options) => fsWrite({ ...call, options }));
+/** fs-extra's async form of the call `callOf` makes from the data: a promise, or the callback when the last argument (after the file) is one. */
+function extraAsync(operation: string, args: readonly unknown[], callOf: (data: unknown) => ExtraCall): Promise<void> | undefined {
+  return fromPromise(operation, args, (data, options) => fsWrite({ ...callOf(data), options }));
 }
 
 /**
@@ -68,7 +68,9 @@ function extraAsync(call: ExtraCall, rest: readonly unknown[]): Promise<void> | 
  *
  * Syscalls: those of `writeDurable` with `createParents`: per missing directory `mkdir` and an
  * `fsync` of its parent; then `open(dir)`, `open(tmp, O_CREAT|O_EXCL)`, `write`, `fchmod`,
- * `fsync`, `close`, `rename(tmp, file)`, `fsync(dir)`, `close(dir)`.
+ * `fsync`, `close`, `rename(tmp, file)`, `fsync(dir)`, `close(dir)`. Before them, an existing
+ * target is checked with `access(W_OK)`: one this process could not open for writing is refused
+ * with `EACCES`, as fs-extra's `fs.writeFile` refuses it; a `mode` applies to a new file only.
  *
  * Guarantee: once it resolves (or the callback gets `null`) the content, its name and every
  * directory created are on stable storage; before, the target holds its old content whole.
@@ -89,8 +91,8 @@ function extraAsync(call: ExtraCall, rest: readonly unknown[]): Promise<void> | 
 export function outputFile(file: PathLike, data: FileData, options?: WriteFileOptions | BufferEncoding | null): Promise<void>;
 export function outputFile(file: PathLike, data: FileData, callback: NoParamCallback): void;
 export function outputFile(file: PathLike, data: FileData, options: WriteFileOptions | BufferEncoding | null | undefined, callback: NoParamCallback): void;
-export function outputFile(file: PathLike, data: FileData, ...rest: unknown[]): Promise<void> | undefined {
-  return extraAsync(fileCall('outputFile', file, data, true), rest);
+export function outputFile(file: PathLike, ...args: unknown[]): Promise<void> | undefined {
+  return extraAsync('outputFile', args, (data) => fileCall('outputFile', file, data, true));
 }
 
 /**
@@ -124,8 +126,9 @@ export function outputFileSync(file: PathLike, data: FileData, options?: WriteFi
  *
  * Guarantee: once it resolves (or the callback gets `null`) the JSON, its name and every
  * directory created are on stable storage; before, the target holds its old content whole. A
- * value with no JSON text (`undefined`, a function) or that cannot be stringified (a cycle, a
- * BigInt) is a `TypeError`, nothing touched.
+ * value with no JSON text (`undefined`, a function: jsonfile's `TypeError`, `Converting undefined
+ * value to JSON is not supported`) or that cannot be stringified (a cycle, a BigInt) is a
+ * `TypeError`, nothing touched.
  *
  * @example
  * ```ts
@@ -137,8 +140,8 @@ export function outputFileSync(file: PathLike, data: FileData, options?: WriteFi
 export function outputJson(file: PathLike, value: unknown, options?: JsonWriteOptions | BufferEncoding | null): Promise<void>;
 export function outputJson(file: PathLike, value: unknown, callback: NoParamCallback): void;
 export function outputJson(file: PathLike, value: unknown, options: JsonWriteOptions | BufferEncoding | null | undefined, callback: NoParamCallback): void;
-export function outputJson(file: PathLike, value: unknown, ...rest: unknown[]): Promise<void> | undefined {
-  return extraAsync(jsonCall('outputJson', file, value, true), rest);
+export function outputJson(file: PathLike, ...args: unknown[]): Promise<void> | undefined {
+  return extraAsync('outputJson', args, (value) => jsonCall('outputJson', file, value, true));
 }
 
 /**
@@ -166,7 +169,9 @@ export function outputJsonSync(file: PathLike, value: unknown, options?: JsonWri
  * `fs` option is refused. The same forms: a callback last, or a promise.
  *
  * Syscalls: those of `writeDurable`: `open(dir, O_DIRECTORY)`, `open(tmp, O_CREAT|O_EXCL)`,
- * `write`, `fchmod`, `fsync`, `close`, `rename(tmp, file)`, `fsync(dir)`, `close(dir)`.
+ * `write`, `fchmod`, `fsync`, `close`, `rename(tmp, file)`, `fsync(dir)`, `close(dir)`; before
+ * them `access(W_OK)` of an existing target, refused with `EACCES` as jsonfile's `fs.writeFile`
+ * refuses it.
  *
  * Guarantee: once it resolves (or the callback gets `null`) the JSON and its name are on stable
  * storage; before, the target holds its old content whole.
@@ -181,8 +186,8 @@ export function outputJsonSync(file: PathLike, value: unknown, options?: JsonWri
 export function writeJson(file: PathLike, value: unknown, options?: JsonWriteOptions | BufferEncoding | null): Promise<void>;
 export function writeJson(file: PathLike, value: unknown, callback: NoParamCallback): void;
 export function writeJson(file: PathLike, value: unknown, options: JsonWriteOptions | BufferEncoding | null | undefined, callback: NoParamCallback): void;
-export function writeJson(file: PathLike, value: unknown, ...rest: unknown[]): Promise<void> | undefined {
-  return extraAsync(jsonCall('writeJson', file, value, false), rest);
+export function writeJson(file: PathLike, ...args: unknown[]): Promise<void> | undefined {
+  return extraAsync('writeJson', args, (value) => jsonCall('writeJson', file, value, false));
 }
 
 /**

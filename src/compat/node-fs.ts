@@ -15,11 +15,11 @@
  * @module
  */
 import type { PathLike } from 'node:fs';
-import { checkEncoding, checkFlush, checkMode, checkSignal, type CallMode } from '../core/arguments.js';
+import { checkEncoding, checkFlush, checkSignal, type CallMode } from '../core/arguments.js';
 import { discardData } from '../write/data-source.js';
 import type { PlanAdditions } from '../write/replacement.js';
 import { writeDurableSyncWith, writeDurableWith, type WriteDurableData } from '../write/write-durable.js';
-import { checkFlag, compatOptions, compatPath } from './arguments.js';
+import { checkFlag, compatMode, compatOptions, compatPath } from './arguments.js';
 
 /** The options of `fs/promises`' `writeFile` that a durable replace honours. */
 export interface WriteFileOptions {
@@ -83,7 +83,7 @@ function checkCall(call: FsWriteCall, mode: CallMode): CheckedWrite {
     createParents: call.createParents,
     ...(signal === undefined ? {} : { signal }),
   };
-  const newFileMode = checkMode(o['mode'], operation);
+  const newFileMode = compatMode(o['mode'], operation);
   const data = call.dataOf(o);
   return { target, data, options, additions: { requireWritable: true, ...(newFileMode === undefined ? {} : { newFileMode }) } };
 }
@@ -111,7 +111,7 @@ export function fsWriteSync(call: FsWriteCall): void {
  * `undefined`, but the file is replaced atomically and durably.
  *
  * Syscalls: those of `writeDurable`: `open(dir, O_DIRECTORY)`, held;
- * `open(".<name>.<random>.tmp", O_WRONLY|O_CREAT|O_EXCL, 0600)` beside the target; `write` until
+ * `open(".<name>.<pid>.<random>.dwtmp", O_WRONLY|O_CREAT|O_EXCL, 0600)` beside the target; `write` until
  * every byte is written; `fchown` (only to keep an existing target's owner); `fchmod`; `fsync`;
  * `close`; `rename(tmp, file)`; `fsync(dir)`; `close(dir)`. Before them, the target is resolved
  * (`realpath` of its directory, `lstat`) and, when it exists, `access(W_OK)`: a file this process

@@ -16,11 +16,11 @@
  * @module
  */
 import type { PathLike } from 'node:fs';
-import { checkBoolean, checkFunction, checkMode, checkOwner, invalidArgValue } from '../core/arguments.js';
+import { checkBoolean, checkFunction, checkOwner, invalidArgValue } from '../core/arguments.js';
 import type { PlanAdditions } from '../write/replacement.js';
 import { currentUmask } from '../write/umask.js';
 import { writeDurableSyncWith, writeDurableWith } from '../write/write-durable.js';
-import { compatOptions, compatPath, wholeData } from './arguments.js';
+import { compatMode, compatOptions, compatPath, wholeData } from './arguments.js';
 import { settle, type WriteFileAtomicCallback } from './callback.js';
 
 export type { WriteFileAtomicCallback } from './callback.js';
@@ -69,7 +69,7 @@ interface CheckedAtomicWrite {
 
 /** write-file-atomic's `mode`: `false` is the system default (`0o666 & ~umask`), whatever the target had. */
 function atomicMode(value: unknown, operation: string): number | undefined {
-  return value === false ? 0o666 & ~currentUmask() : checkMode(value, operation);
+  return value === false ? 0o666 & ~currentUmask() : compatMode(value, operation);
 }
 
 function checkAtomicCall(operation: string, filename: unknown, data: unknown, options: unknown): CheckedAtomicWrite {
@@ -149,7 +149,7 @@ export function writeFileAtomicSync(filename: PathLike, data: WriteFileAtomicDat
  * {@link writeFileAtomicSync}.
  *
  * Syscalls: those of `writeDurable`: `open(dir, O_DIRECTORY)`, held;
- * `open(".<name>.<random>.tmp", O_WRONLY|O_CREAT|O_EXCL, 0600)` beside the target, then
+ * `open(".<name>.<pid>.<random>.dwtmp", O_WRONLY|O_CREAT|O_EXCL, 0600)` beside the target, then
  * `tmpfileCreated`; `write`; `fchown` (with `chown`, or to keep an existing file's owner);
  * `fchmod`; `fsync`; `close`; `rename(tmp, filename)`; `fsync(dir)`; `close(dir)`.
  * write-file-atomic makes no directory fsync, so a crash just after it returns can lose the

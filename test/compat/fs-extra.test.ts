@@ -1,7 +1,10 @@
 /**
  * Differential: fs-extra 11's `outputFile`, `outputJson`, `writeJson` and their `Sync` forms,
- * and durable-write/compat's, leave the same tree (bytes, modes, owners, parents created), and
- * their callback forms call back alike: once, with `null` on success and the error on failure.
+ * and durable-write/compat's, leave the same tree (bytes, modes, owners, parents created) and
+ * end the same way (result, or error code; for a value with no JSON text, jsonfile's TypeError
+ * and message), with every option they document (`fs.writeFile`'s `encoding`, `mode`, `flag`,
+ * `signal`, `flush`, and jsonfile's `spaces`, `replacer`, `EOL`, `finalEOL`), and their callback
+ * forms call back alike: once, with `null` on success and the error on failure.
  */
 import { chownSync, mkdirSync, writeFileSync as fsWriteFileSync } from 'node:fs';
 import fse from 'fs-extra';
@@ -9,25 +12,33 @@ import { describe, expect, it } from 'vitest';
 import * as compat from '../../src/compat.js';
 import { writeDurable } from '../../src/write/write-durable.js';
 import { missing } from '../support/prerequisites.js';
-import { callbackCalls, twins } from './twins.js';
+import { callbackCalls, differential, twins } from './twins.js';
 
 /** The fs-extra functions these tests call, as both packages type them. */
 interface FsExtraLike {
-  outputFile(file: string, data: string | NodeJS.ArrayBufferView, options?: { encoding?: BufferEncoding; mode?: number | string } | BufferEncoding): Promise<void>;
-  outputFileSync(file: string, data: string | NodeJS.ArrayBufferView, options?: { encoding?: BufferEncoding; mode?: number | string } | BufferEncoding): void;
+  outputFile(file: string, data: string | NodeJS.ArrayBufferView, options?: FileOptions | BufferEncoding): Promise<void>;
+  outputFileSync(file: string, data: string | NodeJS.ArrayBufferView, options?: Omit<FileOptions, 'signal'> | BufferEncoding): void;
   outputJson(file: string, value: unknown, options?: JsonOptions): Promise<void>;
   outputJsonSync(file: string, value: unknown, options?: JsonOptions): void;
   writeJson(file: string, value: unknown, options?: JsonOptions): Promise<void>;
   writeJsonSync(file: string, value: unknown, options?: JsonOptions): void;
 }
 
-interface JsonOptions {
+/** `fs.writeFile`'s options, which fs-extra passes on. */
+interface FileOptions {
+  encoding?: BufferEncoding | null;
+  mode?: number | string;
+  flag?: 'w';
+  signal?: AbortSignal;
+  flush?: true;
+}
+
+interface JsonOptions extends Omit<FileOptions, 'signal'> {
   spaces?: number | string;
   EOL?: string;
   finalEOL?: boolean;
+  /** jsonfile takes an array too (JSON.stringify's), though its types name only the function. */
   replacer?: (key: string, value: unknown) => unknown;
-  encoding?: BufferEncoding;
-  mode?: number;
 }
 
 const original: FsExtraLike = fse;
@@ -68,12 +79,108 @@ const calls: readonly (readonly [string, string, (dir: string, target: string) =
   ['writeJson, existing target, { spaces, finalEOL: false }', 'target', existing, (fs, t) => fs.writeJson(t, { a: [1] }, { spaces: 2, finalEOL: false })],
   ['writeJsonSync', 'state.json', fresh, (fs, t) => fs.writeJsonSync(t, { a: 1 }, { spaces: 2 })],
   ['writeJsonSync, existing target, { mode } (kept)', 'target', existing, (fs, t) => fs.writeJsonSync(t, null, { mode: 0o600 })],
+  ['outputFile, { mode } taken from a stats.mode', 'a/file', fresh, (fs, t) => fs.outputFile(t, 'x', { mode: 0o100640 })],
+  ["outputFile, { flag: 'w', flush: true }", 'a/file', fresh, (fs, t) => fs.outputFile(t, 'x', { flag: 'w', flush: true })],
+  ['outputFile, { encoding: null } (utf8)', 'a/file', fresh, (fs, t) => fs.outputFile(t, 'café', { encoding: null })],
+  ['outputFile, a signal that never fires', 'a/file', fresh, (fs, t) => fs.outputFile(t, 'x', { signal: new AbortController().signal })],
+  ['outputFile, an aborted signal, the directory there', 'file', fresh, (fs, t) => fs.outputFile(t, 'x', { signal: AbortSignal.abort() })],
+  ["outputFileSync, { mode: '640', flush: true }", 'a/file', fresh, (fs, t) => fs.outputFileSync(t, 'x', { mode: '640', flush: true })],
+  ['outputJson, a replacer array', 'state.json', fresh, (fs, t) => Reflect.apply(fs.outputJson, fs, [t, { keep: 1, drop: 2, also: [3] }, { replacer: ['keep', 'also'] }])],
+  ["outputJson, { spaces: 0, EOL: '\r\n', finalEOL: false }", 'state.json', fresh, (fs, t) => fs.outputJson(t, { a: 1 }, { spaces: 0, EOL: '\r\n', finalEOL: false })],
+  ["outputJson, { encoding: 'latin1' }, non-ASCII text", 'state.json', fresh, (fs, t) => fs.outputJson(t, { name: 'Zoë' }, { encoding: 'latin1' })],
+  ["outputJsonSync, { flag: 'w', flush: true, mode: '600' }", 'a/state.json', fresh, (fs, t) => fs.outputJsonSync(t, [1], { flag: 'w', flush: true, mode: '600' })],
+  ["writeJson, { EOL: '\r\n', spaces: '--' }", 'state.json', fresh, (fs, t) => fs.writeJson(t, { a: [1, { b: 2 }] }, { EOL: '\r\n', spaces: '--' })],
+  ['writeJson, { flush: true, mode: 0o600 }', 'state.json', fresh, (fs, t) => fs.writeJson(t, { a: 1 }, { flush: true, mode: 0o600 })],
+  ["writeJsonSync, an encoding string ('utf8')", 'state.json', fresh, (fs, t) => Reflect.apply(fs.writeJsonSync, fs, [t, { a: 'é' }, 'utf8'])],
+  ['writeJsonSync, a replacer function, { finalEOL: false }', 'state.json', existing, (fs, t) => fs.writeJsonSync(t, { a: 1, b: 2 }, { replacer: (k, v) => (k === 'b' ? 20 : v), finalEOL: false })],
+];
+
+/** Values that have no JSON text or cannot be stringified, and the writers they are given to. */
+const badValues: readonly (readonly [string, unknown])[] = [
+  ['undefined', undefined],
+  ['a function', () => 1],
+  ['a symbol', Symbol('s')],
+  ['a cycle', ((): unknown => {
+    const cycle: Record<string, unknown> = {};
+    cycle['self'] = cycle;
+    return cycle;
+  })()],
+  ['a BigInt', { n: 1n }],
+];
+const jsonWriters = ['outputJson', 'outputJsonSync', 'writeJson', 'writeJsonSync'] as const;
+
+/** Each call that fails on the file system, with the code both give. */
+const failures: readonly (readonly [string, string, (fs: FsExtraLike, target: string) => unknown])[] = [
+  ['outputFile under a file', 'ENOTDIR', (fs, t) => fs.outputFile(`${t}/file/f`, 'x')],
+  ['outputFileSync under a file', 'ENOTDIR', (fs, t) => fs.outputFileSync(`${t}/file/a/f`, 'x')],
+  ['outputJson under a file', 'ENOTDIR', (fs, t) => fs.outputJson(`${t}/file/f`, {})],
+  ['writeJsonSync under a file', 'ENOTDIR', (fs, t) => fs.writeJsonSync(`${t}/file/f`, {})],
+  ['outputFile on a directory', 'EISDIR', (fs, t) => fs.outputFile(`${t}/dir`, 'x')],
+  ['writeJson on a directory', 'EISDIR', (fs, t) => fs.writeJson(`${t}/dir`, {})],
+  ['outputJsonSync on a directory', 'EISDIR', (fs, t) => fs.outputJsonSync(`${t}/dir`, {})],
+  ['writeJson, an aborted signal', 'ABORT_ERR', (fs, t) => Reflect.apply(fs.writeJson, fs, [`${t}/f.json`, {}, { signal: AbortSignal.abort() }])],
+  ['outputFile, a number as data', 'ERR_INVALID_ARG_TYPE', (fs, t) => Reflect.apply(fs.outputFile, fs, [`${t}/f`, 42])],
 ];
 
 describe('compat leaves what fs-extra leaves', () => {
   it.each(calls)('%s', async (_name, name, prepare, call) => {
-    const outcome = await twins(name, prepare, (t) => call(original, t), (t) => call(durable, t));
+    const outcome = await differential(name, prepare, (t) => call(original, t), (t) => call(durable, t));
     expect(outcome.compat).toEqual(outcome.original);
+    expect(outcome.outcomes.compat).toEqual(outcome.outcomes.original);
+  });
+
+  it.each(failures)('%s: both fail with %s and leave the same tree', async (_name, code, call) => {
+    const prepare = (dir: string): void => {
+      fsWriteFileSync(`${dir}/file`, 'a file');
+      mkdirSync(`${dir}/dir`);
+    };
+    const outcome = await differential('.', prepare, (t) => call(original, t), (t) => call(durable, t));
+    expect(outcome.compat).toEqual(outcome.original);
+    expect(outcome.outcomes.compat).toEqual(outcome.outcomes.original);
+    expect(outcome.outcomes.compat).toMatchObject({ ok: false, code });
+  });
+
+  describe.each(jsonWriters)('%s, a value with no JSON text or none JSON can make', (writer) => {
+    // A function last is the callback of an async form (universalify), even in the value's place: see below.
+    const values = writer.endsWith('Sync') ? badValues : badValues.filter(([name]) => name !== 'a function');
+    it.each(values)('%s: the same TypeError, message and all, nothing written', async (_name, value) => {
+      const outcome = await differential('a/state.json', fresh, (t) => original[writer](t, value), (t) => durable[writer](t, value));
+      expect(outcome.compat).toEqual(outcome.original);
+      expect(outcome.outcomes.compat).toEqual(outcome.outcomes.original);
+      expect(outcome.outcomes.compat).toMatchObject({ ok: false, typeError: true });
+      expect(Reflect.get(Object(outcome.errors.compat), 'message')).toBe(Reflect.get(Object(outcome.errors.original), 'message'));
+    });
+  });
+
+  it.each([
+    ['outputFile', /data/, 'ERR_INVALID_ARG_TYPE', (fs: FsExtraLike, t: string, cb: () => void) => Reflect.apply(fs.outputFile, fs, [t, cb])],
+    ['outputJson', /^Converting undefined value to JSON is not supported$/, undefined, (fs: FsExtraLike, t: string, cb: () => void) => Reflect.apply(fs.outputJson, fs, [t, cb])],
+    ['writeJson', /^Converting undefined value to JSON is not supported$/, undefined, (fs: FsExtraLike, t: string, cb: () => void) => Reflect.apply(fs.writeJson, fs, [t, cb])],
+  ])('%s(file, callback): the function is the callback (no data): called once with the same TypeError, nothing written', async (_name, message, code, call) => {
+    const results: Awaited<ReturnType<typeof callbackCalls>>[] = [];
+    const outcome = await twins(
+      'f',
+      fresh,
+      async (t) => results.push(await callbackCalls((cb) => call(original, t, cb))),
+      async (t) => results.push(await callbackCalls((cb) => call(durable, t, cb))),
+    );
+    expect(outcome.compat).toEqual(outcome.original);
+    expect(outcome.compat).toEqual([]);
+    for (const result of results) {
+      expect(result.returned).toBeUndefined();
+      expect(result.calls).toHaveLength(1);
+      expect(result.calls[0]?.[0]).toBeInstanceOf(TypeError);
+      expect(String(Reflect.get(Object(result.calls[0]?.[0]), 'message'))).toMatch(message);
+      expect(Reflect.get(Object(result.calls[0]?.[0]), 'code')).toBe(code);
+    }
+  });
+
+  it('deliberate divergence: outputFile with an aborted signal creates no parent (fs-extra creates them before fs.writeFile aborts)', async () => {
+    const outcome = await differential('a/b/file', fresh, (t) => original.outputFile(t, 'x', { signal: AbortSignal.abort() }), (t) => durable.outputFile(t, 'x', { signal: AbortSignal.abort() }));
+    expect(outcome.outcomes.compat).toEqual(outcome.outcomes.original);
+    expect(outcome.outcomes.compat).toMatchObject({ ok: false, code: 'ABORT_ERR' });
+    expect(outcome.original.map((entry) => entry.path)).toEqual(['a', 'a/b']);
+    expect(outcome.compat).toEqual([]);
   });
 
   it('twin: the comparison sees a difference (writeDurable applies a mode exactly, fs-extra through the umask)', async () => {

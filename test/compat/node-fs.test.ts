@@ -1,21 +1,32 @@
 /**
  * Differential: `writeFile` and `writeFileSync` of durable-write/compat leave what `node:fs`
- * leaves (bytes, mode, owner, and nothing else in the directory), for new and existing targets,
- * with and without `mode`, for every data form and encoding form.
+ * leaves (bytes, mode, owner, and nothing else in the directory) and end as it ends (result, or
+ * error code), for new and existing targets, with every option `fs.writeFile` documents
+ * (`encoding`, `mode`, `flag: 'w'`, `signal`, `flush: true`), for every data form and encoding
+ * form, and for the errors of a bad path (ENOENT, ENOTDIR, EISDIR), bad data and an abort.
  */
-import { chownSync, symlinkSync, writeFileSync as fsWriteFileSync } from 'node:fs';
+import { chownSync, mkdirSync, symlinkSync, writeFileSync as fsWriteFileSync } from 'node:fs';
 import { writeFile as fsWriteFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { writeFile, writeFileSync } from '../../src/compat.js';
 import { writeDurable, type WriteDurableData } from '../../src/write/write-durable.js';
 import { missing } from '../support/prerequisites.js';
-import { twins } from './twins.js';
+import { differential, twins } from './twins.js';
 
 /** What both modules' `writeFile` (fs/promises) and `writeFileSync` (fs) accept, as these tests call them. */
 interface FsLike {
-  writeFile(file: string, data: WriteDurableData, options?: { encoding?: BufferEncoding; mode?: number | string; flag?: 'w' } | BufferEncoding): Promise<void>;
-  writeFileSync(file: string, data: string | NodeJS.ArrayBufferView, options?: { encoding?: BufferEncoding; mode?: number | string } | BufferEncoding): void;
+  writeFile(file: string, data: WriteDurableData, options?: WriteOptions | BufferEncoding): Promise<void>;
+  writeFileSync(file: string, data: string | NodeJS.ArrayBufferView, options?: Omit<WriteOptions, 'signal'> | BufferEncoding): void;
+}
+
+/** The options `fs.writeFile` documents, as far as a durable replace honours them. */
+interface WriteOptions {
+  encoding?: BufferEncoding | null;
+  mode?: number | string;
+  flag?: 'w';
+  signal?: AbortSignal;
+  flush?: true;
 }
 
 const original: FsLike = { writeFile: fsWriteFile, writeFileSync: fsWriteFileSync };
@@ -60,15 +71,49 @@ const calls: readonly (readonly [string, (fs: FsLike, target: string) => unknown
   ['writeFileSync, a DataView', (fs, t) => fs.writeFileSync(t, new DataView(new Uint8Array([9, 8, 7]).buffer))],
   ["writeFileSync, an encoding string ('base64')", (fs, t) => fs.writeFileSync(t, 'AAEC', 'base64')],
   ["writeFileSync, { encoding: 'latin1', mode: '600' }", (fs, t) => fs.writeFileSync(t, 'café', { encoding: 'latin1', mode: '600' })],
+  ['writeFile, { mode } taken from a stats.mode (file type bits and all)', (fs, t) => fs.writeFile(t, 'x', { mode: 0o100600 })],
+  ["writeFile, { mode: '0640' }", (fs, t) => fs.writeFile(t, 'x', { mode: '0640' })],
+  ['writeFile, { flush: true }', (fs, t) => fs.writeFile(t, 'flushed', { flush: true })],
+  ['writeFile, { encoding: null } (utf8)', (fs, t) => fs.writeFile(t, 'café', { encoding: null })],
+  ['writeFile, a signal that never fires', (fs, t) => fs.writeFile(t, 'x', { signal: new AbortController().signal })],
+  ['writeFileSync, { flush: true, flag: \'w\' }', (fs, t) => fs.writeFileSync(t, 'flushed', { flush: true, flag: 'w' })],
+  ['writeFileSync, { mode } taken from a stats.mode', (fs, t) => fs.writeFileSync(t, 'x', { mode: 0o100640 })],
+  ['writeFileSync, { encoding: null }', (fs, t) => fs.writeFileSync(t, 'café', { encoding: null })],
+];
+
+/** Each call that fails, with the error code both give, made the same way through either module. */
+const failures: readonly (readonly [string, string, (fs: FsLike, target: string) => unknown])[] = [
+  ['writeFile, an aborted signal', 'ABORT_ERR', (fs, t) => fs.writeFile(t, 'x', { signal: AbortSignal.abort() })],
+  ['writeFile, a missing directory', 'ENOENT', (fs, t) => fs.writeFile(`${t}/missing/f`, 'x')],
+  ['writeFileSync, a missing directory', 'ENOENT', (fs, t) => fs.writeFileSync(`${t}/missing/f`, 'x')],
+  ['writeFile, a file as a directory', 'ENOTDIR', (fs, t) => fs.writeFile(`${t}/file/f`, 'x')],
+  ['writeFileSync, a file as a directory', 'ENOTDIR', (fs, t) => fs.writeFileSync(`${t}/file/f`, 'x')],
+  ['writeFile, a directory as the target', 'EISDIR', (fs, t) => fs.writeFile(`${t}/dir`, 'x')],
+  ['writeFileSync, a directory as the target', 'EISDIR', (fs, t) => fs.writeFileSync(`${t}/dir`, 'x')],
+  ['writeFile, a number as data', 'ERR_INVALID_ARG_TYPE', (fs, t) => Reflect.apply(fs.writeFile, fs, [`${t}/f`, 42])],
+  ['writeFileSync, undefined as data', 'ERR_INVALID_ARG_TYPE', (fs, t) => Reflect.apply(fs.writeFileSync, fs, [`${t}/f`, undefined])],
 ];
 
 describe('compat writeFile and writeFileSync leave what node:fs leaves', () => {
   for (const [targetName, prepare] of Object.entries(targets)) {
     it.each(calls)(`${targetName} target: %s`, async (_name, call) => {
-      const outcome = await twins('target', prepare, (t) => call(original, t), (t) => call(durable, t));
+      const outcome = await differential('target', prepare, (t) => call(original, t), (t) => call(durable, t));
       expect(outcome.compat).toEqual(outcome.original);
+      expect(outcome.outcomes.compat).toEqual(outcome.outcomes.original);
+      expect(outcome.outcomes.compat).toEqual({ ok: true, value: undefined });
     });
   }
+
+  it.each(failures)('%s: both fail with %s and leave the same tree', async (_name, code, call) => {
+    const prepare = (dir: string): void => {
+      fsWriteFileSync(`${dir}/file`, 'a file');
+      mkdirSync(`${dir}/dir`);
+    };
+    const outcome = await differential('.', prepare, (t) => call(original, t), (t) => call(durable, t));
+    expect(outcome.compat).toEqual(outcome.original);
+    expect(outcome.outcomes.compat).toEqual(outcome.outcomes.original);
+    expect(outcome.outcomes.compat).toMatchObject({ ok: false, code });
+  });
 
   it('both return undefined (writeFile: a promise of it)', async () => {
     const returned: unknown[] = [];

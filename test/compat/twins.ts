@@ -8,7 +8,7 @@
  * Run as root (CI), the differential files also run again as the unprivileged user `nobody`
  * (test/compat/unprivileged.test.ts); run as another user, they are that run.
  */
-import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -21,6 +21,24 @@ export interface EntryState {
   readonly gid: number;
   /** The file's bytes, base64 (files only). */
   readonly bytes?: string;
+}
+
+/**
+ * A file's bytes, base64; a file its owner may not read (mode 0, say, without root) is made
+ * readable for the read and given its mode back.
+ */
+function bytesOf(path: string, mode: number): string {
+  try {
+    return readFileSync(path).toString('base64');
+  } catch (error) {
+    if (Reflect.get(Object(error), 'code') !== 'EACCES') throw error;
+    chmodSync(path, (mode & 0o7777) | 0o400);
+    try {
+      return readFileSync(path).toString('base64');
+    } finally {
+      chmodSync(path, mode & 0o7777);
+    }
+  }
 }
 
 /** Every entry under `root`, in name order, paths relative to it. */
@@ -37,7 +55,7 @@ export function treeOf(root: string, dir = root): EntryState[] {
         mode: (stats.mode & 0o7777).toString(8),
         uid: stats.uid,
         gid: stats.gid,
-        ...(kind === 'file' ? { bytes: readFileSync(path).toString('base64') } : {}),
+        ...(kind === 'file' ? { bytes: bytesOf(path, stats.mode) } : {}),
       };
       return kind === 'directory' ? [entry, ...treeOf(root, path)] : [entry];
     });
@@ -69,28 +87,28 @@ export async function twins(name: string, prepare: (dir: string, target: string)
 
 /**
  * How a call ended, as the comparison sees it: what it returned (or resolved to), or the error's
- * `code` (an errno name, or Node's `ERR_*`) and, for a `TypeError` (whose message code may match),
- * its name and message. Not compared: the class of a failed step's error (`DurableWriteError`
- * where the original throws Node's `Error`, both with the errno `code`; docs/migrating.md).
+ * `code` (an errno name, `ABORT_ERR`, or Node's `ERR_*`) and whether it is a `TypeError`. Not
+ * compared here (docs/migrating.md lists both): the class of a failed step's error (a
+ * `DurableWriteError` where the original throws Node's `Error`, with the same errno `code`), and
+ * the wording of a `TypeError`'s message; tests that need a message compare {@link
+ * DifferentialOutcome.errors}.
  */
-export type CallOutcome =
-  | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly code: unknown; readonly typeError?: { readonly message: string; readonly code: unknown } };
+export type CallOutcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly code: unknown; readonly typeError: boolean };
 
-/** The outcome of `call`, thrown or rejected errors caught (an assertion error is rethrown). */
-export async function outcomeOf(call: () => unknown): Promise<CallOutcome> {
+/** How `call` ended, and the error it threw or rejected with (an assertion error is rethrown). */
+async function settledOf(call: () => unknown): Promise<{ outcome: CallOutcome; error?: unknown }> {
   try {
-    return { ok: true, value: await call() };
+    return { outcome: { ok: true, value: await call() } };
   } catch (error) {
     if (error instanceof Error && error.name === 'AssertionError') throw error;
-    const code: unknown = Reflect.get(Object(error), 'code');
-    return error instanceof TypeError ? { ok: false, code, typeError: { message: error.message, code } } : { ok: false, code };
+    return { outcome: { ok: false, code: Reflect.get(Object(error), 'code'), typeError: error instanceof TypeError }, error };
   }
 }
 
-/** {@link TwinOutcome}, and how each side's call ended. */
+/** {@link TwinOutcome}, how each side's call ended, and the error each raised (`undefined` when none). */
 export interface DifferentialOutcome extends TwinOutcome {
   readonly outcomes: { readonly original: CallOutcome; readonly compat: CallOutcome };
+  readonly errors: { readonly original: unknown; readonly compat: unknown };
 }
 
 /**
@@ -103,16 +121,16 @@ export async function differential(
   original: SideCall,
   compat: SideCall,
 ): Promise<DifferentialOutcome> {
-  const settled: CallOutcome[] = [];
+  const settled: { outcome: CallOutcome; error?: unknown }[] = [];
   const trees = await twins(
     name,
     prepare,
-    async (t) => settled.push(await outcomeOf(() => original(t))),
-    async (t) => settled.push(await outcomeOf(() => compat(t))),
+    async (t) => settled.push(await settledOf(() => original(t))),
+    async (t) => settled.push(await settledOf(() => compat(t))),
   );
   const [first, second] = settled;
   if (first === undefined || second === undefined) throw new Error('differential: a side was not called');
-  return { ...trees, outcomes: { original: first, compat: second } };
+  return { ...trees, outcomes: { original: first.outcome, compat: second.outcome }, errors: { original: first.error, compat: second.error } };
 }
 
 /** Waits for the callback of a callback-form call: every argument of every call it gets, a little after the first. */

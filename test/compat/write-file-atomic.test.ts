@@ -1,31 +1,40 @@
 /**
  * Differential: write-file-atomic 7 and durable-write/compat's `writeFileAtomic` leave the same
- * tree (bytes, mode, owner, no temp file) for new and existing targets, with and without `mode`
- * and `chown`; call `tmpfileCreated` alike (with a path that exists then, beside the target;
- * awaited by the promise form); and call their callbacks alike.
+ * tree (bytes, mode, owner, no temp file) and end the same way (result, or error code) for new
+ * and existing targets, with every option its README documents (`chown` as an object or `false`,
+ * `encoding`, `fsync`, `mode` as a number, a string or `false`, `tmpfileCreated`) and the data it
+ * takes (`undefined` and `null` make an empty file); call `tmpfileCreated` alike (with a path that
+ * exists then, beside the target; awaited by the promise form); and call their callbacks alike.
+ * Where write-file-atomic strays from its own README, the divergence is pinned here and listed in
+ * docs/migrating.md.
  */
-import { chownSync, existsSync, readFileSync, statSync, writeFileSync as fsWriteFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync as fsWriteFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import originalWriteFileAtomic from 'write-file-atomic';
 import { describe, expect, it } from 'vitest';
 import { writeFileAtomic, writeFileAtomicSync } from '../../src/compat.js';
 import { missing } from '../support/prerequisites.js';
-import { callbackCalls, twins } from './twins.js';
+import { currentUmask } from '../../src/write/umask.js';
+import { callbackCalls, differential, twins } from './twins.js';
 
 interface AtomicOptions {
-  chown?: { uid: number; gid: number };
-  encoding?: BufferEncoding;
-  mode?: number | string;
-  tmpfileCreated?: (tmpPath: string) => unknown;
+  chown?: { uid: number; gid: number } | false | null | undefined;
+  encoding?: BufferEncoding | null | undefined;
+  fsync?: true | undefined;
+  mode?: number | string | false | null | undefined;
+  tmpfileCreated?: ((tmpPath: string) => unknown) | undefined;
 }
+
+/** What both write: whole data, or nothing. */
+type AtomicData = string | NodeJS.ArrayBufferView | null | undefined;
 
 /** Both packages' function, as these tests call it. */
 interface AtomicLike {
-  (filename: string, data: string | NodeJS.ArrayBufferView, options?: AtomicOptions | BufferEncoding): Promise<void>;
-  (filename: string, data: string | NodeJS.ArrayBufferView, callback: (error?: Error) => void): void;
-  (filename: string, data: string | NodeJS.ArrayBufferView, options: AtomicOptions | BufferEncoding | undefined, callback: (error?: Error) => void): void;
-  sync(filename: string, data: string | NodeJS.ArrayBufferView, options?: AtomicOptions | BufferEncoding): void;
+  (filename: string, data: AtomicData, options?: AtomicOptions | BufferEncoding): Promise<void>;
+  (filename: string, data: AtomicData, callback: (error?: Error) => void): void;
+  (filename: string, data: AtomicData, options: AtomicOptions | BufferEncoding | undefined, callback: (error?: Error) => void): void;
+  sync(filename: string, data: AtomicData, options?: AtomicOptions | BufferEncoding): void;
 }
 
 const original: AtomicLike = originalWriteFileAtomic;
@@ -49,13 +58,32 @@ const calls: readonly (readonly [string, (write: AtomicLike, target: string) => 
   ["sync, an encoding string ('hex')", (w, t) => w.sync(t, 'cafe', 'hex')],
   ['sync, { mode: 0o600 }', (w, t) => w.sync(t, 'secret', { mode: 0o600 })],
   ['sync, { mode: 0o666 }', (w, t) => w.sync(t, 'shared', { mode: 0o666 })],
+  // The options write-file-atomic's README documents, and the data it takes.
+  ['{ chown: false }', (w, t) => w(t, 'mine', { chown: false })],
+  ['{ mode: undefined, chown: false } (how write-json-file calls it)', (w, t) => w(t, '{"a":1}\n', { mode: undefined, chown: false })],
+  ['{ mode: 0o600, chown: false }', (w, t) => w(t, 'secret', { mode: 0o600, chown: false })],
+  ['{ chown: null, mode: null } (as absent)', (w, t) => w(t, 'x', { chown: null, mode: null })],
+  ['{ encoding: null } (utf8)', (w, t) => w(t, 'café', { encoding: null })],
+  ["{ encoding: 'hex' } with a Buffer (ignored)", (w, t) => w(t, Buffer.from('raw'), { encoding: 'hex' })],
+  ['{ fsync: true }', (w, t) => w(t, 'x', { fsync: true })],
+  ['{ mode: 0 }', (w, t) => w(t, 'x', { mode: 0 })],
+  ['undefined data (an empty file)', (w, t) => w(t, undefined)],
+  ['null data (an empty file)', (w, t) => w(t, null, { mode: 0o600 })],
+  ['sync, { chown: false } (a new target)', (w, t) => w.sync(`${t}.new`, 'mine', { chown: false })],
+  ['sync, { mode: 0o600, chown: false }', (w, t) => w.sync(t, 'secret', { mode: 0o600, chown: false })],
+  ['sync, { mode: false } (a new target)', (w, t) => w.sync(`${t}.new`, 'x', { mode: false })],
+  ['sync, { encoding: null, fsync: true }', (w, t) => w.sync(t, 'café', { encoding: null, fsync: true })],
+  ['sync, undefined data', (w, t) => w.sync(t, undefined)],
+  ['sync, null data', (w, t) => w.sync(t, null)],
 ];
 
 describe('compat writeFileAtomic leaves what write-file-atomic leaves', () => {
   for (const [targetName, prepare] of Object.entries({ new: fresh, existing })) {
     it.each(calls)(`${targetName} target, %s`, async (_name, call) => {
-      const outcome = await twins('target', prepare, (t) => call(original, t), (t) => call(durable, t));
+      const outcome = await differential('target', prepare, (t) => call(original, t), (t) => call(durable, t));
       expect(outcome.compat).toEqual(outcome.original);
+      expect(outcome.outcomes.compat).toEqual(outcome.outcomes.original);
+      expect(outcome.outcomes.compat).toEqual({ ok: true, value: undefined });
     });
   }
 
@@ -63,11 +91,67 @@ describe('compat writeFileAtomic leaves what write-file-atomic leaves', () => {
     expect(writeFileAtomic.sync).toBe(writeFileAtomicSync);
   });
 
+  it('a chown without gid: a TypeError from both (ERR_INVALID_ARG_TYPE), nothing left', async () => {
+    const chown = { uid: 0 } as unknown as { uid: number; gid: number };
+    for (const call of [(w: AtomicLike, t: string) => w(t, 'x', { chown }), (w: AtomicLike, t: string) => w.sync(t, 'x', { chown })]) {
+      const outcome = await differential('target', existing, (t) => call(original, t), (t) => call(durable, t));
+      expect(outcome.compat).toEqual(outcome.original);
+      expect(outcome.outcomes.compat).toMatchObject({ ok: false, code: 'ERR_INVALID_ARG_TYPE' });
+      expect(outcome.outcomes.original).toMatchObject({ ok: false, code: 'ERR_INVALID_ARG_TYPE' });
+    }
+  });
+
+  it('a missing directory: both fail with ENOENT (promise and sync), nothing left', async () => {
+    for (const call of [(w: AtomicLike, t: string) => w(`${t}/missing/f`, 'x'), (w: AtomicLike, t: string) => w.sync(`${t}/missing/f`, 'x')]) {
+      const outcome = await differential('.', fresh, (t) => call(original, t), (t) => call(durable, t));
+      expect(outcome.compat).toEqual(outcome.original);
+      expect(outcome.outcomes).toEqual({ original: { ok: false, code: 'ENOENT', typeError: false }, compat: { ok: false, code: 'ENOENT', typeError: false } });
+    }
+  });
+
+  it('a directory as the target: both fail with EISDIR, nothing left', async () => {
+    const outcome = await differential('dir', (dir) => mkdirSync(`${dir}/dir`), (t) => original(t, 'x'), (t) => durable(t, 'x'));
+    expect(outcome.compat).toEqual(outcome.original);
+    expect(outcome.outcomes).toEqual({ original: { ok: false, code: 'EISDIR', typeError: false }, compat: { ok: false, code: 'EISDIR', typeError: false } });
+  });
+
   it('deliberate divergence: all of a Uint16Array\'s bytes are written (write-file-atomic writes `length` bytes: half of them)', async () => {
     const data = new Uint16Array([0x0102, 0x0304]);
     const outcome = await twins('target', fresh, (t) => original(t, data), (t) => durable(t, data));
     expect(Buffer.from(outcome.original[0]?.bytes ?? '', 'base64')).toHaveLength(2);
     expect(Buffer.from(outcome.compat[0]?.bytes ?? '', 'base64')).toEqual(Buffer.from(data.buffer));
+  });
+});
+
+/** `mode` as the system default gives it: `0o666 & ~umask`, as octal text. */
+const systemDefault = (0o666 & ~currentUmask()).toString(8);
+
+describe('deliberate divergences: where write-file-atomic 7 strays from its README, compat follows the README', () => {
+  it('mode: false, promise form: write-file-atomic rejects (Node\'s fs.open refuses a boolean mode); compat writes with the system default mode', async () => {
+    const outcome = await differential('target', existing, (t) => original(t, 'x', { mode: false }), (t) => durable(t, 'x', { mode: false }));
+    expect(outcome.outcomes).toEqual({
+      original: { ok: false, code: 'ERR_INVALID_ARG_TYPE', typeError: true },
+      compat: { ok: true, value: undefined },
+    });
+    expect(outcome.original).toMatchObject([{ mode: '640', bytes: Buffer.from('the previous, longer content').toString('base64') }]);
+    expect(outcome.compat).toMatchObject([{ mode: systemDefault, bytes: Buffer.from('x').toString('base64') }]);
+  });
+
+  it('mode: false, sync, an existing target: write-file-atomic keeps its mode (it tests !mode); compat gives the system default, as the README says', async () => {
+    const outcome = await differential('target', existing, (t) => original.sync(t, 'x', { mode: false }), (t) => durable.sync(t, 'x', { mode: false }));
+    expect(outcome.outcomes.compat).toEqual(outcome.outcomes.original);
+    expect(outcome.original).toMatchObject([{ mode: '640' }]);
+    expect(outcome.compat).toMatchObject([{ mode: systemDefault }]);
+  });
+
+  it.each([
+    ['new', fresh, systemDefault],
+    ['existing', existing, '640'],
+  ] as const)('mode: 0, sync, %s target: write-file-atomic takes 0 for no mode; compat applies 0, as its promise form does', async (_name, prepare, wfaMode) => {
+    const outcome = await differential('target', prepare, (t) => original.sync(t, 'x', { mode: 0 }), (t) => durable.sync(t, 'x', { mode: 0 }));
+    expect(outcome.outcomes.compat).toEqual(outcome.outcomes.original);
+    expect(outcome.original).toMatchObject([{ mode: wfaMode }]);
+    expect(outcome.compat).toMatchObject([{ mode: '0' }]);
   });
 });
 
@@ -191,5 +275,23 @@ describe.skipIf(notRoot !== undefined)(`chown and ownership, as root${notRoot ==
     const outcome = await twins('target', ownedByOther, (t) => call(original, t), (t) => call(durable, t));
     expect(outcome.compat).toEqual(outcome.original);
     expect(outcome.compat[0]).toMatchObject({ uid: 4242, gid: 4343, mode: '604' });
+  });
+
+  it.each([
+    ['chown: false', { chown: false }],
+    ['mode: undefined, chown: false (write-json-file)', { mode: undefined, chown: false }],
+  ] as const)("promise, %s: both leave the file the writer's (root's), not the old owner's; the mode kept", async (_name, options) => {
+    // A copy each: write-file-atomic's promise form writes the mode it copies into the options object it is given.
+    const outcome = await differential('target', ownedByOther, (t) => original(t, 'x', { ...options }), (t) => durable(t, 'x', { ...options }));
+    expect(outcome.compat).toEqual(outcome.original);
+    expect(outcome.outcomes.compat).toEqual(outcome.outcomes.original);
+    expect(outcome.compat[0]).toMatchObject({ uid: 0, gid: 0, mode: '604' });
+  });
+
+  it("deliberate divergence: sync, chown: false: write-file-atomic keeps the old owner (it tests !chown); compat leaves the file the writer's, as the README says", async () => {
+    const outcome = await differential('target', ownedByOther, (t) => original.sync(t, 'x', { chown: false }), (t) => durable.sync(t, 'x', { chown: false }));
+    expect(outcome.outcomes.compat).toEqual(outcome.outcomes.original);
+    expect(outcome.original[0]).toMatchObject({ uid: 4242, gid: 4343, mode: '604' });
+    expect(outcome.compat[0]).toMatchObject({ uid: 0, gid: 0, mode: '604' });
   });
 });
