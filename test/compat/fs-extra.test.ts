@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import * as compat from '../../src/compat.js';
 import { writeDurable } from '../../src/write/write-durable.js';
 import { missing } from '../support/prerequisites.js';
-import { callbackCalls, differential, twins } from './twins.js';
+import { callbackCalls, differential, expectAlike, fileAndDirectory, twins } from './twins.js';
 
 /** The fs-extra functions these tests call, as both packages type them. */
 interface FsExtraLike {
@@ -125,18 +125,12 @@ const failures: readonly (readonly [string, string, (fs: FsExtraLike, target: st
 describe('compat leaves what fs-extra leaves', () => {
   it.each(calls)('%s', async (_name, name, prepare, call) => {
     const outcome = await differential(name, prepare, (t) => call(original, t), (t) => call(durable, t));
-    expect(outcome.compat).toEqual(outcome.original);
-    expect(outcome.outcomes.compat).toEqual(outcome.outcomes.original);
+    expectAlike(outcome);
   });
 
   it.each(failures)('%s: both fail with %s and leave the same tree', async (_name, code, call) => {
-    const prepare = (dir: string): void => {
-      fsWriteFileSync(`${dir}/file`, 'a file');
-      mkdirSync(`${dir}/dir`);
-    };
-    const outcome = await differential('.', prepare, (t) => call(original, t), (t) => call(durable, t));
-    expect(outcome.compat).toEqual(outcome.original);
-    expect(outcome.outcomes.compat).toEqual(outcome.outcomes.original);
+    const outcome = await differential('.', fileAndDirectory, (t) => call(original, t), (t) => call(durable, t));
+    expectAlike(outcome);
     expect(outcome.outcomes.compat).toMatchObject({ ok: false, code });
   });
 
@@ -145,8 +139,7 @@ describe('compat leaves what fs-extra leaves', () => {
     const values = writer.endsWith('Sync') ? badValues : badValues.filter(([name]) => name !== 'a function');
     it.each(values)('%s: the same TypeError, message and all, nothing written', async (_name, value) => {
       const outcome = await differential('a/state.json', fresh, (t) => original[writer](t, value), (t) => durable[writer](t, value));
-      expect(outcome.compat).toEqual(outcome.original);
-      expect(outcome.outcomes.compat).toEqual(outcome.outcomes.original);
+      expectAlike(outcome);
       expect(outcome.outcomes.compat).toMatchObject({ ok: false, typeError: true });
       expect(Reflect.get(Object(outcome.errors.compat), 'message')).toBe(Reflect.get(Object(outcome.errors.original), 'message'));
     });

@@ -5,14 +5,14 @@
  * (`encoding`, `mode`, `flag: 'w'`, `signal`, `flush: true`), for every data form and encoding
  * form, and for the errors of a bad path (ENOENT, ENOTDIR, EISDIR), bad data and an abort.
  */
-import { chownSync, mkdirSync, symlinkSync, writeFileSync as fsWriteFileSync } from 'node:fs';
+import { chownSync, symlinkSync, writeFileSync as fsWriteFileSync } from 'node:fs';
 import { writeFile as fsWriteFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { writeFile, writeFileSync } from '../../src/compat.js';
 import { writeDurable, type WriteDurableData } from '../../src/write/write-durable.js';
 import { missing } from '../support/prerequisites.js';
-import { differential, twins } from './twins.js';
+import { differential, expectAlike, fileAndDirectory, twins } from './twins.js';
 
 /** What both modules' `writeFile` (fs/promises) and `writeFileSync` (fs) accept, as these tests call them. */
 interface FsLike {
@@ -98,20 +98,14 @@ describe('compat writeFile and writeFileSync leave what node:fs leaves', () => {
   for (const [targetName, prepare] of Object.entries(targets)) {
     it.each(calls)(`${targetName} target: %s`, async (_name, call) => {
       const outcome = await differential('target', prepare, (t) => call(original, t), (t) => call(durable, t));
-      expect(outcome.compat).toEqual(outcome.original);
-      expect(outcome.outcomes.compat).toEqual(outcome.outcomes.original);
+      expectAlike(outcome);
       expect(outcome.outcomes.compat).toEqual({ ok: true, value: undefined });
     });
   }
 
   it.each(failures)('%s: both fail with %s and leave the same tree', async (_name, code, call) => {
-    const prepare = (dir: string): void => {
-      fsWriteFileSync(`${dir}/file`, 'a file');
-      mkdirSync(`${dir}/dir`);
-    };
-    const outcome = await differential('.', prepare, (t) => call(original, t), (t) => call(durable, t));
-    expect(outcome.compat).toEqual(outcome.original);
-    expect(outcome.outcomes.compat).toEqual(outcome.outcomes.original);
+    const outcome = await differential('.', fileAndDirectory, (t) => call(original, t), (t) => call(durable, t));
+    expectAlike(outcome);
     expect(outcome.outcomes.compat).toMatchObject({ ok: false, code });
   });
 

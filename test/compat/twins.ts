@@ -8,8 +8,9 @@
  * Run as root (CI), the differential files also run again as the unprivileged user `nobody`
  * (test/compat/unprivileged.test.ts); run as another user, they are that run.
  */
-import { chmodSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { expect } from 'vitest';
 import { tempDir } from '../support/temp-dir.js';
 
 /** One entry of a directory tree, as the comparison sees it. */
@@ -131,6 +132,18 @@ export async function differential(
   const [first, second] = settled;
   if (first === undefined || second === undefined) throw new Error('differential: a side was not called');
   return { ...trees, outcomes: { original: first.outcome, compat: second.outcome }, errors: { original: first.error, compat: second.error } };
+}
+
+/** Both sides left the same tree and ended the same way. */
+export function expectAlike(outcome: DifferentialOutcome): void {
+  expect(outcome.compat).toEqual(outcome.original);
+  expect(outcome.outcomes.compat).toEqual(outcome.outcomes.original);
+}
+
+/** Prepares a directory for calls that fail on a bad path: a regular file `file` and a directory `dir` in it. */
+export function fileAndDirectory(dir: string): void {
+  writeFileSync(`${dir}/file`, 'a file');
+  mkdirSync(`${dir}/dir`);
 }
 
 /** Waits for the callback of a callback-form call: every argument of every call it gets, a little after the first. */

@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { writeFileAtomic, writeFileAtomicSync } from '../../src/compat.js';
 import { missing } from '../support/prerequisites.js';
 import { currentUmask } from '../../src/write/umask.js';
-import { callbackCalls, differential, twins } from './twins.js';
+import { callbackCalls, differential, expectAlike, twins } from './twins.js';
 
 interface AtomicOptions {
   chown?: { uid: number; gid: number } | false | null | undefined;
@@ -81,8 +81,7 @@ describe('compat writeFileAtomic leaves what write-file-atomic leaves', () => {
   for (const [targetName, prepare] of Object.entries({ new: fresh, existing })) {
     it.each(calls)(`${targetName} target, %s`, async (_name, call) => {
       const outcome = await differential('target', prepare, (t) => call(original, t), (t) => call(durable, t));
-      expect(outcome.compat).toEqual(outcome.original);
-      expect(outcome.outcomes.compat).toEqual(outcome.outcomes.original);
+      expectAlike(outcome);
       expect(outcome.outcomes.compat).toEqual({ ok: true, value: undefined });
     });
   }
@@ -283,8 +282,7 @@ describe.skipIf(notRoot !== undefined)(`chown and ownership, as root${notRoot ==
   ] as const)("promise, %s: both leave the file the writer's (root's), not the old owner's; the mode kept", async (_name, options) => {
     // A copy each: write-file-atomic's promise form writes the mode it copies into the options object it is given.
     const outcome = await differential('target', ownedByOther, (t) => original(t, 'x', { ...options }), (t) => durable(t, 'x', { ...options }));
-    expect(outcome.compat).toEqual(outcome.original);
-    expect(outcome.outcomes.compat).toEqual(outcome.outcomes.original);
+    expectAlike(outcome);
     expect(outcome.compat[0]).toMatchObject({ uid: 0, gid: 0, mode: '604' });
   });
 
