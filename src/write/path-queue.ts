@@ -8,11 +8,12 @@
  * Hard links are separate names: a write replaces the name, not the inode.
  *
  * 1. **Resolution.** Resolving a target takes I/O, and a resolution can stall (a hung NFS or FUSE
- *    mount), so a call waits for no other call's resolution but those made earlier through the
- *    same path: calls through one path are admitted in call order, whatever their resolutions
- *    give (a directory swapped for a symlink between two calls included), and a stalled target
- *    holds up only the calls through its path. Calls through different names of one file can be
- *    admitted out of call order.
+ *    mount). A call waits for the calls made earlier through the same path to be admitted: calls
+ *    through one path are admitted in call order, whatever their resolutions give (a directory
+ *    swapped for a symlink between two calls included). For older calls through other paths it
+ *    waits at most {@link RESOLUTION_GRACE_MS} after they began: calls through different names of
+ *    one file are admitted in call order unless a resolution takes longer than that, and a
+ *    stalled target holds up other writes only that long, then not at all.
  * 2. **Admission.** A resolved call is queued at once under both its keys: it runs once every write
  *    queued before it under either key has settled.
  * 3. **Its turn.** Before it runs, a call that finds newer data already in place under one of its
@@ -100,6 +101,30 @@ function givesWay(file: string, ctx: FailureContext): DurableWriteError {
   );
 }
 
+/**
+ * How long a call waits for the target resolutions of older calls through other paths: long
+ * enough for a resolution that is merely queued behind other I/O in libuv's thread pool, so that
+ * calls through different names of one file are admitted in call order; short enough that a
+ * stalled one (a hung mount) holds up other writes only briefly, and only once: a call does not
+ * wait at all for a resolution that began longer ago than this.
+ */
+const RESOLUTION_GRACE_MS = 250;
+
+/**
+ * Settles once every older call through another path that began resolving less than
+ * {@link RESOLUTION_GRACE_MS} before `since` has been admitted or has left, or once that grace
+ * has passed for the newest of them; `undefined` when there is none.
+ */
+function graceFor(path: string, since: number): Promise<void> | undefined {
+  const recent = [...state.resolving.values()].filter((call) => call.path !== path && call.since + RESOLUTION_GRACE_MS > since);
+  if (recent.length === 0) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const graceOver = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(...recent.map((call) => call.since)) + RESOLUTION_GRACE_MS - since);
+  });
+  return Promise.race([Promise.all(recent.map((call) => call.settled)), graceOver]).then(() => clearTimeout(timer));
+}
+
 /** `run(...)`, with a synchronous throw as a rejection. */
 function started<T>(run: () => Promise<T>): Promise<T> {
   try {
@@ -157,12 +182,14 @@ function enqueue<R, T>(write: OrderedWrite<R, T>, sequence: number, resolved: R,
  */
 export function writeInOrder<R, T>(write: OrderedWrite<R, T>): Promise<T> {
   const sequence = (state.calls += 1);
-  state.resolving.add(sequence);
+  const since = performance.now();
+  const others = graceFor(write.path, since);
   // Its error is reported once the call is admitted; meanwhile it must not count as unhandled.
   write.resolution.catch(() => undefined);
   const earlier = state.admitting.get(write.path);
   let admittedOrLeft: () => void = () => undefined;
   const own = new Promise<void>((resolve) => (admittedOrLeft = resolve));
+  state.resolving.set(sequence, { path: write.path, since, settled: own });
   const admissions = earlier === undefined ? own : Promise.all([earlier, own]).then(() => undefined);
   state.admitting.set(write.path, admissions);
   void admissions.then(() => {
@@ -176,7 +203,7 @@ export function writeInOrder<R, T>(write: OrderedWrite<R, T>): Promise<T> {
     if (state.resolving.size === 0) forgetReplaced();
     admittedOrLeft();
   };
-  const ready = earlier === undefined ? write.resolution : Promise.all([write.resolution, earlier]).then(([resolved]) => resolved);
+  const ready = Promise.all([write.resolution, earlier, others]).then(([resolved]) => resolved);
   return untilAborted(ready, write.signal, leave).then(
     (resolved) => {
       // Queued before it leaves `resolving`, so that what it must check is not forgotten meanwhile.

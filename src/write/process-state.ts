@@ -24,9 +24,16 @@
  * - `version`: `1`.
  * - `calls`: the sequence number last handed out. An async call takes `calls += 1` when it is
  *   made, a synchronous write when it starts: sequence numbers are call order.
- * - `resolving`: the sequence numbers of async calls made but not yet admitted to the queue (still
- *   resolving their target, or waiting for an earlier call through the same path to be admitted).
- *   A call leaves it when admitted, when its resolution fails, or when its signal fires.
+ * - `resolving`: per sequence number, the async calls made but not yet admitted to the queue
+ *   (still resolving their target, or waiting for earlier calls to be admitted): the call's
+ *   `path`, `since` (the thread's `performance.now()` when it was made) and `settled` (a promise
+ *   that never rejects and settles when it leaves). A call leaves when admitted, when its
+ *   resolution fails, or when its signal fires. Before it is admitted, a call waits for every
+ *   older call in `resolving` through another path made less than a grace before it, until each
+ *   has left or the grace after the newest of them has passed, so that calls through different
+ *   names of one file are admitted in call order unless a resolution stalls. The grace is 250 ms
+ *   in this version; a copy may take another, as only how often an older call gives way (below)
+ *   depends on it, never which data wins.
  * - `admitting`: per path string (the caller's path made absolute, not normalised), a promise
  *   that never rejects and settles once every async call made so far through that path has been
  *   admitted or has left `resolving`. A call waits for it before it is admitted, and replaces it
@@ -51,11 +58,18 @@
  * @module
  */
 
+/** An async call not yet admitted to the queue. */
+export interface ResolvingCall {
+  readonly path: string;
+  readonly since: number;
+  readonly settled: Promise<void>;
+}
+
 /** The shared state, version 1 (see the module comment for the rules every copy keeps). */
 export interface ProcessState {
   readonly version: 1;
   calls: number;
-  readonly resolving: Set<number>;
+  readonly resolving: Map<number, ResolvingCall>;
   readonly admitting: Map<string, Promise<void>>;
   readonly tails: Map<string, Promise<void>>;
   readonly replaced: Map<string, number>;
@@ -73,7 +87,7 @@ function isProcessState(value: unknown): value is ProcessState {
   return (
     state.version === 1 &&
     typeof state.calls === 'number' &&
-    state.resolving instanceof Set &&
+    state.resolving instanceof Map &&
     state.admitting instanceof Map &&
     state.tails instanceof Map &&
     state.replaced instanceof Map &&
@@ -95,7 +109,7 @@ function joinOrCreate(): ProcessState {
   const created: ProcessState = {
     version: 1,
     calls: 0,
-    resolving: new Set(),
+    resolving: new Map(),
     admitting: new Map(),
     tails: new Map(),
     replaced: new Map(),

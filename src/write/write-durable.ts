@@ -130,9 +130,9 @@ export function* writeDurableOperation(
  * fail (stage `flush-directory`): the new content is then in place, its name maybe not durable.
  * A symlink at the target is followed (the link stays). Calls replacing the same file in one
  * thread run one after another, each promise resolving once its own data is durable, and the
- * last call's data wins: calls through the same path run in call order; a call waits for no
- * other call's target resolution but those of earlier calls through its path (a stalled mount
- * holds up nothing else); and an older call through another name of the file, resolved after a
+ * last call's data wins: calls through the same path run in call order; a call waits at most
+ * 250 ms for the target resolutions of older calls through other paths (a stalled mount holds up
+ * other files no longer); and an older call through another name of the file, resolved after a
  * newer one that has already replaced the file, gives way (`EBUSY`, stage `validate`, nothing
  * written). An abort settles the call at once, even while a read of `data` is pending. A failed
  * fsync is never retried: the promise rejects with a {@link FlushError}.

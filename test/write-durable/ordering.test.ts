@@ -6,11 +6,11 @@
  * so `writeDurable('dir/a', <20 MiB>)` then `writeDurable('link-to-dir/a', 'SECOND')` ran side by
  * side, the small one finished first and the file ended holding the first call's data.
  *
- * Issue 20 changed the rule for names: a call no longer waits for the resolution of earlier calls
- * through other paths (one stalled mount held up every write, stalled-resolution.test.ts), so two
- * calls through different names of one file can be admitted out of call order; the older one then
- * gives way (EBUSY, nothing written) if the newer one has already replaced the file, and writes as
- * usual if the newer one failed first. Either way the last call's data wins, and each promise that
+ * Issue 20 changed the rule for names: a call waits at most 250 ms for the resolutions of older
+ * calls through other paths (one stalled mount held up every write, stalled-resolution.test.ts),
+ * so two calls through different names of one file can be admitted out of call order; the older
+ * one then gives way (EBUSY, nothing written) if the newer one has already replaced the file, and
+ * writes as usual if the newer one failed first. Either way the last call's data wins, and each promise that
  * resolves does so with its own data in place. Calls through the same path stay in call order
  * whatever their resolutions give (issue 20 item 5: a directory swapped for a symlink between two
  * calls let the older data win).

@@ -2,8 +2,9 @@
  * Regression tests for issue 20 item 4: in 0.2.0 every call waited for every earlier call's target
  * resolution before it was admitted to its file's queue, so one call whose resolution hung (a hung
  * NFS or FUSE mount; here a seam whose `realpath` never answers) blocked every later write in the
- * process, writes to unrelated local files included. A call now waits only for the earlier calls
- * through the same path.
+ * process, writes to unrelated local files included. A call now waits for the earlier calls
+ * through the same path, and for the resolutions of older calls through other paths at most
+ * 250 ms after they began.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
