@@ -18,6 +18,7 @@ import { describe, expect, it } from 'vitest';
 import * as compat from '../../src/compat.js';
 import { isDurableWriteError } from '../../src/core/errors.js';
 import { nodeFileSystem, type DurableFileSystem } from '../../src/core/file-system.js';
+import { createCrashSimulator } from '../../src/testing/crash-simulator/crash-simulator.js';
 import { writeDurable, writeDurableSync, writeDurableSyncWith, writeDurableWith } from '../../src/write/write-durable.js';
 import { currentUmask } from '../../src/write/umask.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -222,5 +223,16 @@ describe('access(W_OK): only when a compat twin asks, once, on the resolved targ
     expect(String(Reflect.get(Object(error), 'message'))).toMatch(/is writable by this process .*failed with EROFS/);
     expect(readdirSync(dir)).toEqual(['target']);
     expect(readFileSync(target, 'utf8')).toBe('the old, public content');
+  });
+});
+
+describe('on the crash simulator, whose kernel models access (existence; its process may write anything)', () => {
+  it.each(planModes)('%s: an existing target passes the check and is replaced; an injected EACCES refuses it, untouched', async (_mode, write) => {
+    const sim = createCrashSimulator({ files: { '/d/target': 'old' } });
+    await write('/d/target', sim.fs, 0o600);
+    expect(await sim.fs.readFile('/d/target', 'utf8')).toBe('secret');
+    sim.injectFault({ op: 'stat', code: 'EACCES', path: '/d/target' });
+    await expect(write('/d/target', sim.fs, 0o600)).rejects.toMatchObject({ code: 'EACCES', stage: 'validate' });
+    expect(await sim.fs.readdir('/d')).toEqual(['target']);
   });
 });
