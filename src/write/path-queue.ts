@@ -110,19 +110,13 @@ function givesWay(file: string, ctx: FailureContext): DurableWriteError {
  */
 const RESOLUTION_GRACE_MS = 250;
 
-/**
- * Settles once every older call through another path that began resolving less than
- * {@link RESOLUTION_GRACE_MS} before `since` has been admitted or has left, or once that grace
- * has passed for the newest of them; `undefined` when there is none.
- */
-function graceFor(path: string, since: number): Promise<void> | undefined {
-  const recent = [...state.resolving.values()].filter((call) => call.path !== path && call.since + RESOLUTION_GRACE_MS > since);
-  if (recent.length === 0) return undefined;
+/** `settled`, or the grace, whichever comes first. */
+function withinGrace(settled: Promise<void>): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const graceOver = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, Math.max(...recent.map((call) => call.since)) + RESOLUTION_GRACE_MS - since);
+    timer = setTimeout(resolve, RESOLUTION_GRACE_MS);
   });
-  return Promise.race([Promise.all(recent.map((call) => call.settled)), graceOver]).then(() => clearTimeout(timer));
+  return Promise.race([settled, graceOver]).then(() => clearTimeout(timer));
 }
 
 /** `run(...)`, with a synchronous throw as a rejection. */
@@ -182,14 +176,14 @@ function enqueue<R, T>(write: OrderedWrite<R, T>, sequence: number, resolved: R,
  */
 export function writeInOrder<R, T>(write: OrderedWrite<R, T>): Promise<T> {
   const sequence = (state.calls += 1);
-  const since = performance.now();
-  const others = graceFor(write.path, since);
+  state.resolving.add(sequence);
   // Its error is reported once the call is admitted; meanwhile it must not count as unhandled.
   write.resolution.catch(() => undefined);
   const earlier = state.admitting.get(write.path);
+  const others = state.resolutions;
   let admittedOrLeft: () => void = () => undefined;
   const own = new Promise<void>((resolve) => (admittedOrLeft = resolve));
-  state.resolving.set(sequence, { path: write.path, since, settled: own });
+  state.resolutions = Promise.all([others, withinGrace(own)]).then(() => undefined);
   const admissions = earlier === undefined ? own : Promise.all([earlier, own]).then(() => undefined);
   state.admitting.set(write.path, admissions);
   void admissions.then(() => {

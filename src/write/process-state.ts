@@ -24,16 +24,16 @@
  * - `version`: `1`.
  * - `calls`: the sequence number last handed out. An async call takes `calls += 1` when it is
  *   made, a synchronous write when it starts: sequence numbers are call order.
- * - `resolving`: per sequence number, the async calls made but not yet admitted to the queue
- *   (still resolving their target, or waiting for earlier calls to be admitted): the call's
- *   `path`, `since` (the thread's `performance.now()` when it was made) and `settled` (a promise
- *   that never rejects and settles when it leaves). A call leaves when admitted, when its
- *   resolution fails, or when its signal fires. Before it is admitted, a call waits for every
- *   older call in `resolving` through another path made less than a grace before it, until each
- *   has left or the grace after the newest of them has passed, so that calls through different
- *   names of one file are admitted in call order unless a resolution stalls. The grace is 250 ms
- *   in this version; a copy may take another, as only how often an older call gives way (below)
- *   depends on it, never which data wins.
+ * - `resolving`: the sequence numbers of async calls made but not yet admitted to the queue (still
+ *   resolving their target, or waiting for earlier calls). A call leaves it when admitted, when
+ *   its resolution fails, or when its signal fires.
+ * - `resolutions`: a promise that never rejects and settles once every async call made so far has
+ *   left `resolving` or has been in it for a grace. A call waits for it (as it was when the call
+ *   was made) before it is admitted, and replaces it by one that also waits for itself, up to the
+ *   grace: so calls through different names of one file are admitted in call order unless a
+ *   resolution stalls, and a stalled one holds up the others only for the grace. The grace is
+ *   250 ms in this version; a copy may take another, as only how often an older call gives way
+ *   (below) depends on it, never which data wins.
  * - `admitting`: per path string (the caller's path made absolute, not normalised), a promise
  *   that never rejects and settles once every async call made so far through that path has been
  *   admitted or has left `resolving`. A call waits for it before it is admitted, and replaces it
@@ -58,18 +58,12 @@
  * @module
  */
 
-/** An async call not yet admitted to the queue. */
-export interface ResolvingCall {
-  readonly path: string;
-  readonly since: number;
-  readonly settled: Promise<void>;
-}
-
 /** The shared state, version 1 (see the module comment for the rules every copy keeps). */
 export interface ProcessState {
   readonly version: 1;
   calls: number;
-  readonly resolving: Map<number, ResolvingCall>;
+  readonly resolving: Set<number>;
+  resolutions: Promise<void>;
   readonly admitting: Map<string, Promise<void>>;
   readonly tails: Map<string, Promise<void>>;
   readonly replaced: Map<string, number>;
@@ -87,7 +81,8 @@ function isProcessState(value: unknown): value is ProcessState {
   return (
     state.version === 1 &&
     typeof state.calls === 'number' &&
-    state.resolving instanceof Map &&
+    state.resolving instanceof Set &&
+    state.resolutions instanceof Promise &&
     state.admitting instanceof Map &&
     state.tails instanceof Map &&
     state.replaced instanceof Map &&
@@ -109,7 +104,8 @@ function joinOrCreate(): ProcessState {
   const created: ProcessState = {
     version: 1,
     calls: 0,
-    resolving: new Map(),
+    resolving: new Set(),
+    resolutions: Promise.resolve(),
     admitting: new Map(),
     tails: new Map(),
     replaced: new Map(),
