@@ -169,9 +169,10 @@ function enqueue<R, T>(write: OrderedWrite<R, T>, sequence: number, resolved: R,
 }
 
 /**
- * Orders an async write (see the module comment): waits for the earlier calls through the same
- * path to be admitted and for its own resolution, queues it under its path and its file, and runs
- * it at its turn. Rejects with the resolution's error, with `EBUSY` if it gives way, with the
+ * Orders an async write (see the module comment): waits for its own resolution, for the earlier
+ * calls through the same path to be admitted and, each up to the grace, for the resolutions of
+ * the older calls through other paths; queues it under its path and its file, and runs it at its
+ * turn. Rejects with the resolution's error, with `EBUSY` if it gives way, with the
  * signal's reason if it fires while waiting, or as `run` does.
  */
 export function writeInOrder<R, T>(write: OrderedWrite<R, T>): Promise<T> {
