@@ -41,12 +41,14 @@
  * - `tails`: per key (a resolved file's canonical path, or a path string), a promise that never
  *   rejects and settles once every write queued under that key so far has settled. An admitted
  *   call is queued under its file and its path string: it runs once the tails of both have
- *   settled, and replaces both by one that also waits for itself; an entry still current when it
- *   settles is deleted. A key with an entry has a write queued or running: a synchronous write
- *   to it is refused (EBUSY).
+ *   settled, and replaces both by one that also waits for itself. An entry the call set and no
+ *   later call replaced is deleted as soon as the call has settled after its turn came (before
+ *   its caller hears of it), or, if it left while waiting, once the writes ahead of it have
+ *   settled. A key with an entry has a write queued or running: a synchronous write to it is
+ *   refused (EBUSY).
  * - `replaced`: per key, the highest sequence number of a call that has put its data in place
- *   under that key (its rename was made), kept while `resolving` is not empty or the key has a
- *   tail. An async call whose turn comes (admitted and first in both its queues) gives way
+ *   under that key (its rename was made; recorded as the call settles, before the next call's
+ *   turn), kept while `resolving` is not empty or the key has a tail. An async call whose turn comes (admitted and first in both its queues) gives way
  *   (EBUSY, nothing written) if either of its keys holds a higher sequence number than its own:
  *   newer data is already in place.
  * - `heldTemps`: the paths of the temp files writes in this thread hold (created, not yet renamed
