@@ -34,7 +34,7 @@ describe('durable-write help', () => {
       write: ['--from SRC', '--create-parents', '--mode MODE', '--fdatasync', '--best-effort-dir-sync'],
       sync: [],
       power: ['--host HOST', '--port PORT', '--user USER', '--password-file FILE', '--password-env VAR', '--interface IF', '--cipher-suite N', '--timeout SECONDS', '--retries N', '--no-sync'],
-      clean: ['--older-than AGE', '--dry-run'],
+      clean: ['--older-than AGE', '--pid-reuse-after AGE', '--dry-run'],
     };
     for (const [command, options] of Object.entries(expected)) {
       const { stdout } = await cli([command, '--help']);

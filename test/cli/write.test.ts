@@ -123,7 +123,7 @@ function durableSteps(trace: readonly Syscall[], dir: string): string[] {
   for (const call of trace) {
     if (call.name === 'openat') {
       const path = firstPath(call);
-      const what = path === dir ? 'dir' : path.startsWith(`${dir}/.`) && path.endsWith('.tmp') ? 'tmp' : undefined;
+      const what = path === dir ? 'dir' : path.startsWith(`${dir}/.`) && path.endsWith('.dwtmp') ? 'tmp' : undefined;
       if (what === undefined) continue;
       named.set(call.result.split(' ')[0] ?? '', what);
       const flags = ['O_RDONLY', 'O_WRONLY', 'O_CREAT', 'O_EXCL', 'O_DIRECTORY'].filter((flag) => call.args.includes(flag));

@@ -32,7 +32,7 @@ Promise.all(writes).then((results) => {
   const replacedThenRejected = rejected.filter((r) => fs.existsSync(dir + '/f' + r.i));
   const stages = [...new Set(rejected.map((r) => r.stage))];
   const codes = [...new Set(rejected.map((r) => r.code))];
-  const temps = fs.readdirSync(dir).filter((n) => n.endsWith('.tmp')).length;
+  const temps = fs.readdirSync(dir).filter((n) => n.endsWith('.dwtmp')).length;
   console.log(JSON.stringify({ resolved: results.length - rejected.length, rejected: rejected.length, replacedThenRejected: replacedThenRejected.length, stages, codes, temps }));
 });
 `;
@@ -70,7 +70,7 @@ describe('after the rename, only the directory fsync can fail, and it says the c
     writeFileSync(join(dir, 't'), 'previous');
     const { fs, calls } = faultyFileSystem({ fail: (call) => (call.op === 'open' && call.path === dir ? 'EMFILE' : undefined) });
     await expect(write(join(dir, 't'), 'new', { fs })).rejects.toMatchObject({ stage: 'open', code: 'EMFILE' });
-    expect(calls.some((call) => call.path.endsWith('.tmp'))).toBe(false);
+    expect(calls.some((call) => call.path.endsWith('.dwtmp'))).toBe(false);
     expect(readFileSync(join(dir, 't'), 'utf8')).toBe('previous');
   });
 });
