@@ -20,7 +20,7 @@ export { createDurableWriteStream } from './write/write-stream.js';
 export type { DurableWriteStream, DurableWriteStreamOptions } from './write/write-stream.js';
 export { writeDurableJson, writeDurableJsonSync } from './write/write-json.js';
 export { removeStaleTemps, removeStaleTempsSync } from './write/remove-stale-temps.js';
-export type { KeptTemp, RemoveStaleTempsOptions, RemoveStaleTempsResult, RemoveStaleTempsSyncOptions, StaleTemp } from './write/remove-stale-temps.js';
+export type { KeptTemp, RemovedTemp, RemoveStaleTempsOptions, RemoveStaleTempsResult, RemoveStaleTempsSyncOptions, StaleTemp } from './write/remove-stale-temps.js';
 export type { JsonFormatOptions, JsonReplacer, WriteDurableJsonOptions, WriteDurableJsonSyncOptions } from './write/write-json.js';
 export { renameDurable, renameDurableSync } from './write/rename-durable.js';
 export type { RenameDurableOptions, RenameDurableResult, RenameDurableSyncOptions } from './write/rename-durable.js';

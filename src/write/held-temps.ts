@@ -10,6 +10,7 @@
  * @module
  */
 import * as nodePath from 'node:path';
+import { parseTempPath } from './temp-name.js';
 import { processState } from './process-state.js';
 
 /**
@@ -40,14 +41,15 @@ export function releaseTarget(target: string): void {
   else heldTargets.delete(target);
 }
 
-/** `.<target name, maybe cut>.<hex>.tmp` (see `temp-name.ts`): the part of the target's name. */
-const TEMP_NAME = /^\.(.*)\.[0-9a-f]{8,12}\.tmp$/;
-
-/** Whether `tmpPath` can be the temp file of a write to a held target. */
+/**
+ * Whether `tmpPath` can be the temp file of a write to a held target: a name of the current
+ * format (`temp-name.ts`) made by this process, whose cut target name starts a held target's.
+ */
 function belongsToHeldTarget(tmpPath: string): boolean {
   if (heldTargets.size === 0) return false;
-  const cut = TEMP_NAME.exec(nodePath.basename(tmpPath))?.[1];
-  if (cut === undefined) return false;
+  const name = parseTempPath(tmpPath);
+  if (name === undefined || name.pid !== process.pid) return false;
+  const cut = name.base;
   const directory = nodePath.dirname(tmpPath);
   for (const target of heldTargets.keys()) {
     if (nodePath.dirname(target) === directory && nodePath.basename(target).startsWith(cut)) return true;

@@ -57,7 +57,7 @@ const PENDING_STREAM_OPTION_NAMES = ['encoding', 'highWaterMark'] as const satis
 /** A file being written, to be put in place with {@link PendingFile.commit} or dropped with {@link PendingFile.discard}. */
 export interface PendingFile extends AsyncDisposable {
   /**
-   * The temporary file, `.<name>.<hex>.tmp` beside the target: hand it to a writer that only
+   * The temporary file, `.<name>.<pid>.<hex>.dwtmp` beside the target: hand it to a writer that only
    * takes a path (it may open and write it any number of times, or replace it with its own
    * rename). Mode 0600 until the commit sets the final mode.
    */

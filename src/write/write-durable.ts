@@ -118,7 +118,7 @@ export function* writeDurableOperation(
  * `readlink` plus `realpath` per symlink hop), so that the file replaced is the one the kernel
  * would open for `path`, `..` after a symlinked directory included; with `createParents`,
  * `stat`/`mkdir` per missing directory and an `fsync` of each new directory's parent;
- * `open(dir, O_RDONLY|O_DIRECTORY)`, held; `open(".<name>.<random>.tmp",
+ * `open(dir, O_RDONLY|O_DIRECTORY)`, held; `open(".<name>.<pid>.<random>.dwtmp",
  * O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0600)` in that directory; `write` until every byte is
  * written; `fchown` (only to keep an existing target's owner); `fchmod`; `fsync` (or
  * `fdatasync`); `close`; `rename(tmp, target)`; `fsync(dir)`; `close(dir)`.

@@ -140,7 +140,7 @@ function judge(r) {
   if (r.harnessError !== undefined) return [check('case ran', false, r.harnessError)];
   const e = r.error ?? {};
   const am = r.afterRemount ?? {};
-  const leftTemps = (am.directoryAfterCleanup ?? []).filter((/** @type {string} */ n) => /^\..*\.tmp$/.test(n));
+  const leftTemps = (am.directoryAfterCleanup ?? []).filter((/** @type {string} */ n) => /^\..*\.dwtmp$/.test(n));
   if (r.kind === 'twin') {
     return [
       check('first fsync fails with EIO', r.firstFsync?.code === 'EIO', r.firstFsync),

@@ -1,8 +1,9 @@
 /** Real temporary directories for tests, removed after each test. */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
+import { parseTempPath } from '../../src/write/temp-name.js';
 
 const made: string[] = [];
 
@@ -17,7 +18,8 @@ export function tempDir(prefix = 'durable-write-'): string {
   return dir;
 }
 
-/** The temporary files (`.*.tmp`) left in `dir`. */
+/** The temporary files (`.NAME.PID.HEX.dwtmp`, as `parseTempPath` reads them) left in `dir`. */
 export function leftoverTemps(dir: string): string[] {
-  return readdirSync(dir).filter((name) => name.startsWith('.') && name.endsWith('.tmp'));
+  const real = realpathSync(dir);
+  return readdirSync(dir).filter((name) => parseTempPath(join(real, name)) !== undefined);
 }

@@ -287,7 +287,9 @@ export async function runTorture(options) {
     const before = readdirSync(dir).sort();
     const tempsBefore = before.filter((name) => !targets.includes(name));
     const { removeStaleTemps } = await import(pathToFileURL(dist).href);
-    const cleanup = await removeStaleTemps(dir, { olderThanMs: 0 });
+    // Every writer has exited, but its pid may already be another process's (pid_max can be 32768),
+    // which removeStaleTemps would rightly trust: pidReuseAfterMs 0 trusts no pid, age alone guards.
+    const cleanup = await removeStaleTemps(dir, { olderThanMs: 0, pidReuseAfterMs: 0 });
     const after = readdirSync(dir).sort();
 
     const reads = sumReaders(readers.map((r) => r.stats));

@@ -44,7 +44,7 @@ describe('writeDurable with an AbortSignal', () => {
     const controller = new AbortController();
     const { fs } = faultyFileSystem({
       fail: (call) => {
-        if (call.op === 'close' && call.path.endsWith('.tmp')) controller.abort();
+        if (call.op === 'close' && call.path.endsWith('.dwtmp')) controller.abort();
         return undefined;
       },
     });

@@ -72,7 +72,7 @@ describe.each(writeModes)('$name', ({ write }) => {
     };
     await write(target, 'a', { fs: spy });
     await write(target, 'b', { fs: spy });
-    const temps = opened.filter((o) => o.path.endsWith('.tmp'));
+    const temps = opened.filter((o) => o.path.endsWith('.dwtmp'));
     expect(temps).toHaveLength(2);
     for (const temp of temps) {
       expect(temp.path.startsWith(join(dir, '.target.'))).toBe(true);
@@ -141,7 +141,7 @@ describe.each(writeModes)('$name', ({ write }) => {
     const { fs, calls } = faultyFileSystem();
     await write(join(dir, 'x', 'y', 'file'), 'deep', { createParents: true, fs });
     const syncs = calls.filter((c) => c.op === 'sync').map((c) => c.path);
-    expect(syncs).toEqual([dir, join(dir, 'x'), expect.stringMatching(/\.file\.[0-9a-f]{12}\.tmp$/), join(dir, 'x', 'y')]);
+    expect(syncs).toEqual([dir, join(dir, 'x'), expect.stringMatching(new RegExp(`\\.file\\.${process.pid}\\.[0-9a-f]{12}\\.dwtmp$`)), join(dir, 'x', 'y')]);
   });
 
   it('rejects with ENOENT when the directory is missing and createParents is off, as fs.writeFile does', async () => {
@@ -180,7 +180,7 @@ describe.each(writeModes)('$name', ({ write }) => {
     const dir = tempDir();
     const { fs, calls } = faultyFileSystem();
     await write(join(dir, 'f'), 'data', { flush: true, fs });
-    expect(calls.filter((c) => c.op === 'sync').map((c) => c.path)).toEqual([expect.stringMatching(/\.tmp$/), dir]);
+    expect(calls.filter((c) => c.op === 'sync').map((c) => c.path)).toEqual([expect.stringMatching(/\.dwtmp$/), dir]);
   });
 
   it('uses fdatasync when asked', async () => {

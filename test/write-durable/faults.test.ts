@@ -7,7 +7,7 @@ import { isRoot } from '../support/prerequisites.js';
 import { leftoverTemps, tempDir } from '../support/temp-dir.js';
 import { writeModes } from './modes.js';
 
-const isTemp = (call: RecordedCall): boolean => call.path.endsWith('.tmp');
+const isTemp = (call: RecordedCall): boolean => call.path.endsWith('.dwtmp');
 
 /** Each injected fault: which call fails, the stage it must be reported as. */
 const beforeRename: readonly { op: Operation; stage: string; on: (call: RecordedCall, dir: string) => boolean }[] = [

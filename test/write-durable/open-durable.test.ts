@@ -119,7 +119,7 @@ describe('openDurable', () => {
   it('a failed commit (fsync EIO) rejects with a FlushError, leaves nothing; discard() afterwards is safe', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 't'), 'old');
-    const { fs } = faultyFileSystem({ fail: (call) => (call.op === 'sync' && call.path.endsWith('.tmp') ? 'EIO' : undefined) });
+    const { fs } = faultyFileSystem({ fail: (call) => (call.op === 'sync' && call.path.endsWith('.dwtmp') ? 'EIO' : undefined) });
     const pending = await openDurable(join(dir, 't'), { fs });
     await pending.write('new');
     const error: unknown = await pending.commit().catch((e: unknown) => e);

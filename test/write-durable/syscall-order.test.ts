@@ -16,7 +16,7 @@ function callsIn(trace: readonly Syscall[], dir: string): string[] {
     if (call.name === 'openat' || call.name === 'open') {
       if (!touchesDir) continue;
       const isDir = call.args.includes(`"${dir}"`);
-      const kind = isDir ? 'open(dir' : call.args.includes('.tmp"') ? 'open(tmp' : 'open(target';
+      const kind = isDir ? 'open(dir' : call.args.includes('.dwtmp"') ? 'open(tmp' : 'open(target';
       const flags = ['O_CREAT', 'O_EXCL', 'O_TRUNC', 'O_DIRECTORY', 'O_RDONLY', 'O_WRONLY'].filter((f) => call.args.includes(f));
       steps.push(`${kind}, ${flags.join('|')})`);
       fds.add(call.result.split(' ')[0] ?? '');
@@ -27,7 +27,7 @@ function callsIn(trace: readonly Syscall[], dir: string): string[] {
       if (step !== 'write' || steps.at(-1) !== 'write') steps.push(step);
       if (call.name === 'close') fds.delete(fd);
     } else if (call.name.startsWith('rename') && touchesDir) {
-      steps.push(call.args.includes('.tmp"') ? 'rename(tmp, target)' : call.name);
+      steps.push(call.args.includes('.dwtmp"') ? 'rename(tmp, target)' : call.name);
     }
   }
   return steps;

@@ -57,7 +57,7 @@ describe('through the built package', () => {
         name: error.name, code: error.code, stage: error.stage,
         durable: isDurableWriteError(error), flush: isFlushError(error), path: error.path,
         cause: error.cause === undefined ? undefined : { code: error.cause.code, syscall: error.cause.syscall },
-        message: error.message.replace(/\\.[0-9a-f]{12}\\.tmp/g, '.<random>.tmp'),
+        message: error.message.replace(/\\.[0-9a-f]{12}\\.dwtmp/g, '.<random>.dwtmp'),
         onWorker: error.stack.includes('write-worker.js'),
       });
       const outcomes = [];
@@ -137,11 +137,11 @@ describe('through the built package', () => {
 describe('the protocol', () => {
   it('a FlushError with an errno cause survives a structured clone: brand, code, stage, paths and the cause\'s fields', () => {
     const cause = Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO', errno: -5, syscall: 'fsync' });
-    const error = new FlushError("writeDurable: fsync failed for '/d/f'", { code: 'EIO', stage: 'flush', path: '/d/f', tmpPath: '/d/.f.0123456789ab.tmp', cause });
+    const error = new FlushError("writeDurable: fsync failed for '/d/f'", { code: 'EIO', stage: 'flush', path: '/d/f', tmpPath: '/d/.f.1234.0123456789ab.dwtmp', cause });
     const back = receiveError(structuredClone(sendError(error)));
     expect(isFlushError(back)).toBe(true);
     expect(back).toBeInstanceOf(DurableWriteError);
-    expect(back).toMatchObject({ message: error.message, code: 'EIO', stage: 'flush', path: '/d/f', tmpPath: '/d/.f.0123456789ab.tmp', stack: error.stack });
+    expect(back).toMatchObject({ message: error.message, code: 'EIO', stage: 'flush', path: '/d/f', tmpPath: '/d/.f.1234.0123456789ab.dwtmp', stack: error.stack });
     expect((back as DurableWriteError).cause).toMatchObject({ message: cause.message, code: 'EIO', errno: -5, syscall: 'fsync' });
   });
 
@@ -180,8 +180,11 @@ describe('a target the worker writes holds its temp files', () => {
     holdTarget(target);
     holdTarget(target);
     expect(isTempHeld(tmp)).toBe(true);
-    expect(isTempHeld('/other/.state.json.0123456789ab.tmp')).toBe(false);
-    expect(isTempHeld('/d/.other.json.0123456789ab.tmp')).toBe(false);
+    expect(isTempHeld(`/other/.state.json.${process.pid}.0123456789ab.dwtmp`)).toBe(false);
+    expect(isTempHeld(`/d/.other.json.${process.pid}.0123456789ab.dwtmp`)).toBe(false);
+    // Another process's temp for the same target is not this process's to hold; nor is a 0.2.0 name.
+    expect(isTempHeld(`/d/.state.json.${process.pid + 1}.0123456789ab.dwtmp`)).toBe(false);
+    expect(isTempHeld('/d/.state.json.0123456789ab.tmp')).toBe(false);
     expect(isTempHeld('/d/state.json.tmp')).toBe(false);
     releaseTarget(target);
     expect(isTempHeld(tmp)).toBe(true);

@@ -80,7 +80,7 @@ export function onlyJson(text: string): Record<string, unknown> {
 /** A `durable-write write` still running: fed from a pipe that stays open, its temp file created. */
 export interface StreamingWrite {
   readonly child: ChildProcess;
-  /** The temp file it writes into, `dir/.NAME.HEX.tmp`. */
+  /** The temp file it writes into, `dir/.NAME.PID.HEX.dwtmp`. */
   readonly temp: string;
   /** Settles when the child exits. */
   readonly exited: Promise<CliResult>;
@@ -99,7 +99,7 @@ export async function startStreamingWrite(target: string, timeoutMs = 10_000): P
   child.stdin?.write(Buffer.alloc(100 * 1024, 'x'));
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const temp = readdirSync(dir).find((name) => name.startsWith(`.${basename(target)}.`) && name.endsWith('.tmp'));
+    const temp = readdirSync(dir).find((name) => name.startsWith(`.${basename(target)}.${child.pid ?? ''}.`) && name.endsWith('.dwtmp'));
     if (temp !== undefined) return { child, temp: join(dir, temp), exited };
     if (Date.now() > deadline || child.exitCode !== null) {
       child.kill('SIGKILL');

@@ -126,7 +126,7 @@ function readStrace(log, dir) {
     calls,
     followUps,
     fsyncByPath,
-    fsyncTemp: flushes(new RegExp(`^f(data)?sync\\(\\d+<${esc}/\\.[^>]*\\.tmp(?: \\(deleted\\))?>\\)`)),
+    fsyncTemp: flushes(new RegExp(`^f(data)?sync\\(\\d+<${esc}/\\.[^>]*\\.dwtmp(?: \\(deleted\\))?>\\)`)),
     fsyncTarget: flushes(new RegExp(`^f(data)?sync\\(\\d+<${esc}/[^./][^>]*>\\)`)),
     fsyncDirectory: flushes(new RegExp(`^f(data)?sync\\(\\d+<${esc}>\\)`)),
   };
@@ -238,7 +238,7 @@ async function afterHealing(/** @type {string} */ device, /** @type {string} */ 
     found = undefined;
   }
   const listing = fs.readdirSync(dir).sort();
-  const temps = listing.filter((n) => /^\..*\.tmp$/.test(n)).map((n) => {
+  const temps = listing.filter((n) => /^\..*\.dwtmp$/.test(n)).map((n) => {
     const data = fs.readFileSync(path.join(dir, n));
     return { name: n, size: data.length, content: classify(data, old, fresh) };
   });
