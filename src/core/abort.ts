@@ -18,6 +18,8 @@ export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undef
       reject(signal.reason);
     };
     if (signal.aborted) {
+      // Given up on at once: should it reject later, that must not count as an unhandled rejection.
+      promise.catch(() => undefined);
       abort();
       return;
     }
