@@ -8,7 +8,7 @@
  */
 import { errorReport, failureStatus, isUsageError, UsageError } from './errors.js';
 import { Output, type CliIo } from './output.js';
-import { COMMON_OPTIONS, parseCommand, wantsJson, type CliOptions, type ParsedArgs, type RefusedOptions } from './parse.js';
+import { COMMON_OPTIONS, parseCommand, splitCommandLine, wantsJson, type CliOptions, type ParsedArgs, type RefusedOptions } from './parse.js';
 import { commandHelp, type CommandHelp } from './usage.js';
 
 /** What a command's run is given. */
@@ -19,6 +19,12 @@ export interface CommandContext {
   readonly signal: AbortSignal;
 }
 
+/** What a command's run is given of its command line: the parsed options and positionals, and the command after `--` if it takes one. */
+export type CommandArgs<O extends CliOptions> = ParsedArgs<O> & {
+  /** The words after `--` (never empty), for a definition with `rest`; otherwise `undefined`. */
+  readonly rest: readonly [string, ...string[]] | undefined;
+};
+
 /** A command, as its module describes it. */
 export interface CommandDefinition<O extends CliOptions> extends CommandHelp {
   readonly options: O;
@@ -27,7 +33,7 @@ export interface CommandDefinition<O extends CliOptions> extends CommandHelp {
   /** Long options that do not exist on purpose, with the reason given to whoever tries one. */
   readonly refused?: RefusedOptions;
   /** Runs the command; resolves with the exit status. A thrown error is reported by {@link Command.execute}. */
-  run(args: ParsedArgs<O & typeof COMMON_OPTIONS>, context: CommandContext): Promise<number>;
+  run(args: CommandArgs<O & typeof COMMON_OPTIONS>, context: CommandContext): Promise<number>;
 }
 
 /** A command, as the dispatcher sees it. */
@@ -53,7 +59,8 @@ export function defineCommand<const O extends CliOptions>(definition: CommandDef
     async execute(argv, io, signal) {
       let out = new Output(io, wantsJson(argv));
       try {
-        const { args, json, help: wantsHelp } = parseCommand(argv, options, definition.refused);
+        const { own, rest } = definition.rest === undefined ? { own: argv, rest: undefined } : splitCommandLine(argv, options);
+        const { args, json, help: wantsHelp } = parseCommand(own, options, definition.refused);
         out = new Output(io, json);
         if (wantsHelp) {
           io.stdout.write(help());
@@ -62,7 +69,8 @@ export function defineCommand<const O extends CliOptions>(definition: CommandDef
         const count = args.positionals.length;
         if (count < definition.arity.min) throw new UsageError(`missing ${definition.arguments}`);
         if (count > definition.arity.max) throw new UsageError(`unexpected argument '${args.positionals[definition.arity.max] ?? ''}'`);
-        return await definition.run(args, { io, out, signal });
+        if (rest !== undefined && !isNonEmpty(rest)) throw new UsageError(`-- must be followed by ${definition.rest ?? 'a command'}`);
+        return await definition.run({ ...args, rest }, { io, out, signal });
       } catch (error) {
         out.error(definition.name, errorReport(error));
         if (isUsageError(error) && !out.json) io.stderr.write(`Try 'durable-write ${definition.name} --help'.\n`);
@@ -70,4 +78,9 @@ export function defineCommand<const O extends CliOptions>(definition: CommandDef
       }
     },
   };
+}
+
+/** Whether `words` has a first word (a COMMAND to run). */
+function isNonEmpty(words: readonly string[]): words is readonly [string, ...string[]] {
+  return words.length > 0;
 }

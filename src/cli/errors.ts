@@ -25,20 +25,25 @@ interface CommandErrorOptions {
   readonly stage: string;
   readonly path?: string | undefined;
   readonly cause?: unknown;
+  /** The exit status, when it is not 1 (`write -- COMMAND` exits with COMMAND's). */
+  readonly status?: number;
 }
 
-/** A step of the command itself failed (not one of the library's): opening `--from`, loading `probe`. Exit 1. */
+/** A step of the command itself failed (not one of the library's): opening `--from`, loading `probe`, a `write` COMMAND. Exit 1, or its {@link CommandError.status}. */
 export class CommandError extends Error {
   override name = 'CommandError';
   readonly code: string | undefined;
   readonly stage: string;
   readonly path: string | undefined;
+  /** The exit status it calls for: 1 unless the command said otherwise. */
+  readonly status: number;
 
   constructor(message: string, options: CommandErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = options.code;
     this.stage = options.stage;
     this.path = options.path;
+    this.status = options.status ?? 1;
   }
 }
 
@@ -99,9 +104,9 @@ export function interruptedStatus(reason: unknown): number {
   return 128 + (typeof number === 'number' ? number : constants.signals.SIGINT);
 }
 
-/** The exit status for a failure: 2 for a usage error, 128+N after an interrupting signal, else 1. */
+/** The exit status for a failure: 2 for a usage error, 128+N after an interrupting signal, a {@link CommandError}'s own status, else 1. */
 export function failureStatus(error: unknown, signal: AbortSignal): number {
   if (isUsageError(error)) return 2;
   if (signal.aborted) return interruptedStatus(signal.reason);
-  return 1;
+  return error instanceof CommandError ? error.status : 1;
 }

@@ -11,7 +11,7 @@ import { closestName } from '../core/arguments.js';
 import { errnoCode } from '../core/errors.js';
 import { cleanCommand } from './clean.js';
 import type { Command } from './command.js';
-import { errorReport, interruptedStatus, UsageError } from './errors.js';
+import { errorReport, UsageError } from './errors.js';
 import { Output, type CliIo } from './output.js';
 import { wantsJson } from './parse.js';
 import { powerCommand } from './power.js';
@@ -97,12 +97,31 @@ export async function main(argv: readonly string[], io: CliIo, signal: AbortSign
   return unknownCommand(argv, io, name);
 }
 
-/** {@link main} for this process: its arguments and streams; SIGINT and SIGTERM abort the running call (twice: exit at once). */
+/**
+ * Milliseconds the process may take to end once an interrupted command has returned, before it
+ * ends by the signal itself: only a read still blocked in libuv's thread pool can hold it that
+ * long (a character device that is no terminal, such as /dev/kmsg, as standard input).
+ */
+const INTERRUPTED_EXIT_GRACE_MS = 500;
+
+/**
+ * {@link main} for this process: its arguments and streams; SIGINT and SIGTERM abort the running
+ * call. A second signal, or an interrupted command whose process still has not ended after
+ * {@link INTERRUPTED_EXIT_GRACE_MS}, ends the process by the signal's default action: never by
+ * `process.exit()`, which joins libuv's thread pool and so waits forever for a thread blocked in
+ * a system call (an `open` of a FIFO with no writer).
+ */
 export async function runCli(): Promise<number> {
   const controller = new AbortController();
+  const endBySignal = (name: NodeJS.Signals): void => {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+    // With no listener left the signal has its default action again: the kernel ends the process.
+    process.kill(process.pid, name);
+  };
   const interrupt = (name: NodeJS.Signals): void => {
-    if (controller.signal.aborted) process.exit(interruptedStatus(name));
-    controller.abort(name);
+    if (controller.signal.aborted) endBySignal(name);
+    else controller.abort(name);
   };
   process.on('SIGINT', interrupt);
   process.on('SIGTERM', interrupt);
@@ -123,5 +142,10 @@ export async function runCli(): Promise<number> {
   } finally {
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);
+    const reason: unknown = controller.signal.reason;
+    if (controller.signal.aborted && (reason === 'SIGINT' || reason === 'SIGTERM')) {
+      // Unreferenced: it fires only if something still holds the event loop.
+      setTimeout(() => endBySignal(reason), INTERRUPTED_EXIT_GRACE_MS).unref();
+    }
   }
 }

@@ -91,6 +91,31 @@ function checkOptions(argv: readonly string[], options: CliOptions, refused: Ref
   return given;
 }
 
+/** A command line split for a command that runs another: its own part, and the command after `--`. */
+export interface SplitCommandLine {
+  /** The arguments the command parses itself (options, its positionals, and a leading `--` that ends its options). */
+  readonly own: readonly string[];
+  /** The words after the `--` that follows the command's positionals, or `undefined` without one (an empty array for a trailing `--`). */
+  readonly rest: readonly string[] | undefined;
+}
+
+/**
+ * Splits `argv` at the `--` that follows the command's first positional: `FILE -- jq . FILE` is
+ * `FILE`, then the command `jq . FILE`. A `--` before any positional still ends the options
+ * (`-- -odd-name`), and a second one after the positional starts the command
+ * (`-- -odd-name -- jq ...`). Option values are told from positionals as `options` says.
+ */
+export function splitCommandLine(argv: readonly string[], options: CliOptions): SplitCommandLine {
+  const { tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
+  const terminator = tokens.find((token) => token.kind === 'option-terminator');
+  if (terminator === undefined) return { own: argv, rest: undefined };
+  const positionalBefore = tokens.some((token) => token.kind === 'positional' && token.index < terminator.index);
+  // Without a positional before it, this `--` ends the options: the next word is the positional.
+  const split = positionalBefore ? terminator.index : argv.indexOf('--', terminator.index + 2);
+  if (split === -1) return { own: argv, rest: undefined };
+  return { own: argv.slice(0, split), rest: argv.slice(split + 1) };
+}
+
 /** Whether `--json` is among the options of `argv` (before any `--`): for errors found before the command line is parsed. */
 export function wantsJson(argv: readonly string[]): boolean {
   const end = argv.indexOf('--');

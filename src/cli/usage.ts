@@ -12,11 +12,15 @@ export interface CommandHelp {
   readonly name: string;
   /** The arguments after the options: `FILE`, `[PATH...]`. */
   readonly arguments: string;
+  /** What may follow the arguments after a `--`: `COMMAND [ARGS...]` (run by the command). */
+  readonly rest?: string;
   /** One line for the list of commands. */
   readonly summary: string;
   /** Paragraphs shown under the usage line. */
   readonly description: readonly string[];
   readonly options: CliOptions;
+  /** Exit statuses of this command besides the common ones: `[status, meaning]` rows. */
+  readonly exitStatus?: readonly (readonly [string, string])[];
 }
 
 const WIDTH = 100;
@@ -49,7 +53,7 @@ const EXIT_STATUS = [
   ['0', 'success'],
   ['1', 'the operation failed (stderr names the errno code, the stage and the path)'],
   ['2', 'usage error: unknown command or option, bad value, missing argument'],
-  ['130, 143', 'interrupted by SIGINT or SIGTERM (a write in progress is abandoned: the target keeps its old content)'],
+  ['130, 143', 'interrupted by SIGINT or SIGTERM (a write not yet renamed is abandoned: the target keeps its old content)'],
 ] as const;
 
 /** The help of one command. */
@@ -59,14 +63,14 @@ export function commandHelp(command: CommandHelp): string {
     return [`${short}--${name}${option.type === 'string' ? ` ${option.value ?? 'VALUE'}` : ''}`, option.help];
   });
   return [
-    `Usage: durable-write ${command.name} [options] ${command.arguments}`,
+    `Usage: durable-write ${command.name} [options] ${command.arguments}${command.rest === undefined ? '' : ` [-- ${command.rest}]`}`,
     '',
     ...command.description.flatMap((paragraph) => [wrap(paragraph, 0), '']),
     'Options:',
     table(options),
     '',
     'Exit status:',
-    table(EXIT_STATUS),
+    table([...EXIT_STATUS, ...(command.exitStatus ?? [])]),
     '',
   ].join('\n');
 }

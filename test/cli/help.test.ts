@@ -31,7 +31,7 @@ describe('durable-write help', () => {
 
   it('each command lists its own options', async () => {
     const expected: Record<string, string[]> = {
-      write: ['--from SRC', '--create-parents', '--mode MODE', '--fdatasync', '--best-effort-dir-sync'],
+      write: ['--from SRC', '--allow-empty', '--create-parents', '--mode MODE', '--fdatasync', '--best-effort-dir-sync'],
       sync: [],
       power: ['--host HOST', '--port PORT', '--user USER', '--password-file FILE', '--password-env VAR', '--interface IF', '--cipher-suite N', '--timeout SECONDS', '--retries N', '--no-sync'],
       clean: ['--older-than AGE', '--pid-reuse-after AGE', '--dry-run'],

@@ -3,7 +3,8 @@
  * replaces FILE, with its mode, only at the rename (so a pipeline may read the file it replaces);
  * the strace sequence comes before the success report; a failure on a read-only mount exits 1
  * with code, stage and path and leaves FILE intact; an interrupt leaves no temp file; progress
- * only on a terminal.
+ * only on a terminal. What it refuses to commit (a failed COMMAND, an empty or unreadable input)
+ * is in write-refusals.test.ts; the signals in every phase in write-signals.test.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
@@ -66,6 +67,15 @@ describe('durable-write write', () => {
     expect(readFileSync(join(dir, 'copy.bin')).equals(bytes)).toBe(true);
   });
 
+  it('--from a FIFO waits for its writer (opened without blocking), then reads it to its end', async () => {
+    const dir = tempDir();
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const result = await run('sh', ['-c', '"$0" "$1" write --from "$2" "$3" & sleep 0.2; printf "late data" > "$2"; wait $!', process.execPath, cliPath, fifo, join(dir, 'f')]);
+    expect(result.status).toBe(0);
+    expect(readFileSync(join(dir, 'f'), 'utf8')).toBe('late data');
+  });
+
   it('--from a missing file: exit 1, code ENOENT, stage source, its path; the target untouched', async () => {
     const dir = realpathSync(tempDir());
     writeFileSync(join(dir, 'target'), 'precious');
@@ -103,10 +113,14 @@ describe('durable-write write', () => {
     });
   });
 
-  it('an empty standard input makes an empty file (as sponge does)', async () => {
+  it('an empty standard input is refused (exit 1, FILE untouched), unlike sponge; --allow-empty makes the empty file', async () => {
     const target = join(tempDir(), 'f');
     writeFileSync(target, 'old');
-    expect((await cli(['write', target])).status).toBe(0);
+    const refused = await cli(['write', target]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('refusing to replace');
+    expect(readFileSync(target, 'utf8')).toBe('old');
+    expect((await cli(['write', '--allow-empty', target])).status).toBe(0);
     expect(readFileSync(target, 'utf8')).toBe('');
   });
 });
