@@ -168,13 +168,14 @@ export const scenarios = [
   },
   {
     id: 'g',
-    title: 'sh: cat payload | durable-write write FILE, then durable-write power reset --interface open',
+    title: 'sh: durable-write write FILE -- cat payload, then durable-write power reset --interface open',
     durable: true,
     cli: true,
     target: 'g.bin',
     async run({ shell }) {
+      // The README's first form: the producer as COMMAND, whose exit status decides the commit.
       await shell(`
-        cat "$PAYLOAD" | durable-write write "$FILE"
+        durable-write write "$FILE" -- cat "$PAYLOAD"
         mark written
         durable-write power reset --interface open
       `);
