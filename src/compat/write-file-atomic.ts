@@ -81,18 +81,14 @@ function checkAtomicCall(operation: string, filename: unknown, data: unknown, op
   }
   checkBoolean(o['fsync'], true, 'fsync', operation);
   const chownOff = o['chown'] === false;
-  return {
-    target: compatPath(filename, 'filename', operation),
-    // write-file-atomic writes nothing for undefined or null data: an empty file.
-    data: data === undefined || data === null ? '' : wholeData(data, operation),
-    options: {
-      encoding: o['encoding'],
-      mode: atomicMode(o['mode'], operation),
-      owner: chownOff ? undefined : checkOwner(o['chown'], 'chown', operation),
-    },
-    tmpfileCreated: checkFunction<(tmpPath: string) => unknown>(o['tmpfileCreated'], 'tmpfileCreated', operation),
-    additions: chownOff ? { keepOwner: false } : {},
-  };
+  const target = compatPath(filename, 'filename', operation);
+  // write-file-atomic writes nothing for undefined or null data: an empty file.
+  const whole = data === undefined || data === null ? '' : wholeData(data, operation);
+  const owner = chownOff ? undefined : checkOwner(o['chown'], 'chown', operation);
+  const tmpfileCreated = checkFunction<(tmpPath: string) => unknown>(o['tmpfileCreated'], 'tmpfileCreated', operation);
+  // Last: `mode: false` reads the umask, once every other argument is known good.
+  const mode = atomicMode(o['mode'], operation);
+  return { target, data: whole, options: { encoding: o['encoding'], mode, owner }, tmpfileCreated, additions: chownOff ? { keepOwner: false } : {} };
 }
 
 function writeAtomic(filename: unknown, data: unknown, options: unknown): Promise<void> {
