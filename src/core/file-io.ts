@@ -8,6 +8,7 @@
  * @module
  */
 import { constants } from 'node:fs';
+import { createDescriptorGate, isDescriptorShortage, type DescriptorGate, type DescriptorTurn } from './descriptor-gate.js';
 import type { DurableFileHandle, DurableFileSystem, DurableStats } from './file-system.js';
 import type { Effect } from './effect.js';
 
@@ -59,6 +60,19 @@ export interface FileIo {
   readdir(path: string): Effect<string[]>;
   /** `access(2)` of `path` for `mode` (`W_OK`...); the seam's `access`/`accessSync` are optional, so a seam without them fails here. */
   access(path: string, mode: number): Effect<void>;
+  /**
+   * After an open failed with `error`: waits until descriptors this file system's async effects
+   * opened are closed, so that the open may be tried again (`descriptor-gate.ts`), or until
+   * `signal` fires. `turn` is the turn the failed try had, if it followed such a wait. Throws
+   * `error` when it is no lack of descriptors (`EMFILE`, `ENFILE`; a turn is then passed on), when
+   * a try after a wait is short again while none of ours is open, and always in sync mode, which
+   * cannot wait. Returns the
+   * turn to pass on once the next try succeeded (`undefined` after an abort). No step: `onStep`
+   * does not see it. The caller closes what it holds before it waits.
+   */
+  descriptorFreed(error: unknown, signal: AbortSignal | undefined, turn: DescriptorTurn | undefined): Effect<DescriptorTurn | undefined>;
+  /** The descriptors this file system's async effects hold; the write worker counts its writes in too, since they free descriptors when they end. */
+  readonly descriptors: DescriptorGate;
 }
 
 /** The primitives of each seam, built once: the object also stands for its seam (directory fsync groups are keyed by it). */
@@ -75,12 +89,23 @@ export function fileIo(fs: DurableFileSystem): FileIo {
 }
 
 function primitivesOver(fs: DurableFileSystem): FileIo {
+  const gate = createDescriptorGate();
   return {
+    descriptors: gate,
     open: (path, flags, mode) => ({
       step: 'open',
       sync: () => ({ fd: fs.openSync(path, flags, mode), handle: undefined }),
       async: async () => {
-        const handle = await fs.open(path, flags, mode);
+        const opened = gate.opening();
+        let handle: DurableFileHandle;
+        try {
+          handle = await fs.open(path, flags, mode);
+        } catch (error) {
+          if (isDescriptorShortage(error)) gate.exhausted();
+          opened();
+          throw error;
+        }
+        opened(handle);
         return { fd: handle.fd, handle };
       },
     }),
@@ -107,7 +132,15 @@ function primitivesOver(fs: DurableFileSystem): FileIo {
     close: (file) => ({
       step: 'close',
       sync: () => fs.closeSync(file.fd),
-      async: () => handleOf(file).close(),
+      async: async () => {
+        const handle = handleOf(file);
+        try {
+          await handle.close();
+        } finally {
+          // A failed close releases the descriptor too (close(2) frees it whatever it reports).
+          gate.closed(handle);
+        }
+      },
     }),
     rename: (from, to) => ({
       step: 'rename',
@@ -148,6 +181,22 @@ function primitivesOver(fs: DurableFileSystem): FileIo {
       async: async () => {
         if (fs.access === undefined) throw lacking('access');
         await fs.access(path, mode);
+      },
+    }),
+    descriptorFreed: (error, signal, turn) => ({
+      step: undefined,
+      sync: () => {
+        throw error;
+      },
+      async: () => {
+        if (!isDescriptorShortage(error)) {
+          // A try that failed for another reason holds no descriptor: the next waiter may try.
+          turn?.pass();
+          throw error;
+        }
+        const freed = gate.wait(signal, turn);
+        if (freed === undefined) throw error;
+        return freed;
       },
     }),
   };

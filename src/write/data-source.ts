@@ -12,11 +12,18 @@
  * returns the iterator), so no descriptor is left open. A read that is pending when the caller's
  * signal fires is abandoned at once: the stream is destroyed and the call settles.
  *
+ * The bytes of a buffer are read when they are written, not copied at the call (a large buffer
+ * would cost a copy; so does `fs.writeFile`). So a buffer must stay as it is until the call
+ * settles: one whose `ArrayBuffer` is detached (transferred) is refused at the call, and one
+ * detached or shrunk (a resizable `ArrayBuffer`) after it, so that it no longer holds the bytes it
+ * held at the call, makes the call reject instead of writing what is left: a `TypeError` while
+ * nothing is on disk yet, a `write`-stage error (temp file removed, target untouched) after.
+ *
  * @internal
  * @module
  */
 import { untilAborted } from '../core/abort.js';
-import { describeValue, invalidArgType } from '../core/arguments.js';
+import { describeValue, invalidArgType, invalidArgValue } from '../core/arguments.js';
 import { isBytesLike, toBytes } from '../core/bytes.js';
 import type { Effect } from '../core/effect.js';
 import { createBatchBuffers } from './stream-batch-buffers.js';
@@ -71,15 +78,51 @@ function isStream(value: unknown): value is DestroyableStream {
 /** Whether `data` is a string or an `ArrayBufferView`: what the sync functions accept. */
 export const isWholeData: (data: unknown) => data is string | NodeJS.ArrayBufferView = isBytesLike;
 
+/** Whether `value` is a view whose `ArrayBuffer` is detached (transferred): none of its bytes can be read. */
+function isDetached(value: string | NodeJS.ArrayBufferView): boolean {
+  if (typeof value === 'string' || value.buffer.byteLength > 0) return false;
+  try {
+    new Uint8Array(value.buffer);
+    return false;
+  } catch {
+    return true; // only a detached buffer refuses a view (a SharedArrayBuffer is never detached)
+  }
+}
+
+/** Whether `value` is a chunk whose bytes can be read: a string, or a view whose buffer is not detached. */
+function isReadableChunk(value: unknown): value is string | NodeJS.ArrayBufferView {
+  return isBytesLike(value) && !isDetached(value);
+}
+
+/** How a chunk that cannot be written is named in a message. */
+function describeChunk(value: unknown): string {
+  return isBytesLike(value) ? `${describeValue(value)} whose ArrayBuffer is detached (transferred)` : describeValue(value);
+}
+
 /** The first element of an array or a `Set` that is no chunk (they can be checked before the disk is touched). */
 function firstBadElement(data: object): { index: number; value: unknown } | undefined {
   if (!Array.isArray(data) && !(data instanceof Set)) return undefined;
   let index = 0;
   for (const value of data) {
-    if (!isBytesLike(value)) return { index, value };
+    if (!isReadableChunk(value)) return { index, value };
     index += 1;
   }
   return undefined;
+}
+
+/** The `TypeError` for data whose buffer is detached at the call. */
+function detachedData(data: NodeJS.ArrayBufferView, operation: string): TypeError {
+  return invalidArgValue(`${operation}: data must be bytes that can be read; received ${describeChunk(data)}`);
+}
+
+/**
+ * The `TypeError` for bytes that changed under the write: their buffer was detached or shrunk
+ * after the call, before they were written. `what` names them (`data`, a chunk).
+ */
+function changedBytes(what: string, length: number, operation: string): TypeError {
+  return invalidArgValue(
+    `${operation}: ${what} must keep its bytes until the write settles; its ArrayBuffer was detached (transferred) or shrunk after the call, before its ${length} bytes were written`,
+  );
 }
 
 /**
@@ -88,11 +131,12 @@ function firstBadElement(data: object): { index: number; value: unknown } | unde
  * calling function takes.
  */
 export function dataProblem(data: unknown, accepted: string, operation: string): TypeError | undefined {
-  if (isBytesLike(data)) return undefined;
+  if (isBytesLike(data)) return typeof data !== 'string' && isDetached(data) ? detachedData(data, operation) : undefined;
   if (typeof data === 'object' && data !== null && (Symbol.asyncIterator in data || Symbol.iterator in data)) {
     const bad = firstBadElement(data);
     if (bad === undefined) return undefined;
-    return invalidArgType(`${operation}: data must be ${accepted}; element ${bad.index} is ${describeValue(bad.value)}`);
+    const make = isBytesLike(bad.value) ? invalidArgValue : invalidArgType;
+    return make(`${operation}: data must be ${accepted}; element ${bad.index} is ${describeChunk(bad.value)}`);
   }
   return invalidArgType(`${operation}: data must be ${accepted}; received ${describeValue(data)}`);
 }
@@ -102,9 +146,16 @@ export function discardData(data: unknown): void {
   if (isStream(data)) data.destroy();
 }
 
-function wholeSource(bytes: Uint8Array): ChunkSource {
+/**
+ * The source of whole data. `bytes` views the caller's memory as it was at the call; each `next()`
+ * checks that it still holds all of it (a detached or out-of-bounds view reads as empty), the
+ * last one after the bytes were written.
+ */
+function wholeSource(bytes: Uint8Array, operation: string): ChunkSource {
+  const length = bytes.byteLength;
   let done = false;
   const next = (): Uint8Array | undefined => {
+    if (bytes.byteLength !== length) throw changedBytes('data', length, operation);
     if (done) return undefined;
     done = true;
     return bytes;
@@ -142,10 +193,20 @@ function iteratorSource(
     return { done: false, value };
   };
   const chunkBytes = (chunk: unknown): Uint8Array => {
-    if (isBytesLike(chunk)) return toBytes(chunk, encoding);
-    throw invalidArgType(
-      `${operation}: chunk ${chunks} of the data (after ${bytesSoFar} bytes) is ${describeValue(chunk)}; each chunk must be a string, Buffer or Uint8Array`,
+    if (isReadableChunk(chunk)) return toBytes(chunk, encoding);
+    const make = isBytesLike(chunk) ? invalidArgValue : invalidArgType;
+    throw make(
+      `${operation}: chunk ${chunks} of the data (after ${bytesSoFar} bytes) is ${describeChunk(chunk)}; each chunk must be a string, Buffer or Uint8Array`,
     );
+  };
+  /**
+   * The length of each chunk when it was pulled: one that is shorter when gathered, or once it has
+   * been written, had its buffer detached or shrunk meanwhile (it reads as empty), and is refused.
+   */
+  const pulledLength = new WeakMap<Uint8Array, number>();
+  const checkIntact = (bytes: Uint8Array): void => {
+    const length = pulledLength.get(bytes) ?? 0;
+    if (bytes.byteLength !== length) throw changedBytes('each chunk of the data', length, operation);
   };
   /** Bytes pulled that did not fit in the last batch: the start of the next one. */
   let carried: Uint8Array | undefined;
@@ -166,17 +227,22 @@ function iteratorSource(
       const bytes = chunkBytes(result.value);
       chunks += 1;
       bytesSoFar += bytes.byteLength;
+      pulledLength.set(bytes, bytes.byteLength);
       if (bytes.byteLength > 0) return bytes;
     }
     return undefined;
   };
   const buffers = createBatchBuffers(BATCH_BYTES);
   let batches = 0;
+  /** The caller's chunk last passed on uncopied: checked once it has been written. */
+  let passed: Uint8Array | undefined;
   /**
    * The next batch, passed on once it holds its target size or the data ends: one chunk as it
    * came, or small ones gathered into at most {@link BATCH_BYTES}.
    */
   const batch = async (): Promise<Uint8Array | undefined> => {
+    if (passed !== undefined) checkIntact(passed);
+    passed = undefined;
     const target = batches === 0 ? FIRST_BATCH_BYTES : BATCH_BYTES;
     batches += 1;
     const parts: Uint8Array[] = [];
@@ -191,8 +257,11 @@ function iteratorSource(
       parts.push(bytes);
       size += bytes.byteLength;
     }
-    if (parts.length <= 1) return parts[0];
-    return buffers.gather(parts, size);
+    // A chunk detached while the next one was awaited reads as empty: not to be written as it is.
+    parts.forEach(checkIntact);
+    if (parts.length > 1) return buffers.gather(parts, size);
+    passed = parts[0];
+    return passed;
   };
   let cancelled = false;
   const cancel = async (): Promise<void> => {
@@ -225,6 +294,9 @@ export function chunkSource(
   signal: AbortSignal | undefined,
   operation: string,
 ): ChunkSource {
-  if (isWholeData(data)) return wholeSource(toBytes(data, encoding));
+  if (isWholeData(data)) {
+    if (typeof data !== 'string' && isDetached(data)) throw detachedData(data, operation);
+    return wholeSource(toBytes(data, encoding), operation);
+  }
   return iteratorSource(data, encoding, signal, operation);
 }

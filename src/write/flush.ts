@@ -3,12 +3,15 @@
  * `O_DIRECTORY`, `fsync`, `close`), the latter under the caller's {@link DirectorySyncPolicy}.
  * An operation that renames opens the directory first and holds it ({@link holdDirectory}), so
  * that running out of descriptors (EMFILE) or a refused open fails before anything changes, and
- * after the rename only the directory fsync itself can fail.
+ * after the rename only the directory fsync itself can fail. Asynchronously, an open that finds
+ * no free descriptor while the library holds others waits for one of them to be closed and is
+ * tried again ({@link whenDescriptorsFree}), so a burst of writes queues instead of failing.
  *
  * @internal
  * @module
  */
-import type { Effect, Operation } from '../core/effect.js';
+import type { DescriptorTurn } from '../core/descriptor-gate.js';
+import { perform, type Effect, type Operation } from '../core/effect.js';
 import { errnoCode, isDurableWriteError, type DurableWriteError } from '../core/errors.js';
 import { attempt, quietly, type FailureContext } from '../core/failure.js';
 import { OPEN_DIRECTORY, OPEN_READ, type DirectorySyncPolicy, type FileIo, type FlushMethod, type OpenFile } from '../core/file-io.js';
@@ -29,9 +32,31 @@ export interface DirectorySyncOutcome {
  */
 const REFUSALS: ReadonlySet<string> = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EPERM', 'EACCES', 'EISDIR', 'EBADF']);
 
-/** `open(path, O_RDONLY)`, `fsync`/`fdatasync`, `close` (checked). */
+/**
+ * Runs `open`, an operation that opens descriptors and, when it fails, has closed them again;
+ * while it fails for lack of descriptors (EMFILE, ENFILE) and the library holds others on the same
+ * file system, waits until one of those is closed and runs it again (`descriptor-gate.ts`).
+ * Nothing waits while holding a descriptor, so a burst cannot deadlock. The sync driver cannot
+ * wait: there the first failure is thrown, as is any other error. `signal` ends a wait (`open`
+ * then runs once more, and should throw the abort).
+ */
+export function* whenDescriptorsFree<T>(io: FileIo, signal: AbortSignal | undefined, open: () => Operation<T>): Operation<T> {
+  /** The turn this caller was given after a wait, passed on to the next waiter once its opens succeed. */
+  let turn: DescriptorTurn | undefined;
+  for (;;) {
+    try {
+      const opened = yield* open();
+      turn?.pass();
+      return opened;
+    } catch (error) {
+      turn = yield* perform(io.descriptorFreed(error, signal, turn));
+    }
+  }
+}
+
+/** `open(path, O_RDONLY)` (waiting for a descriptor, see {@link whenDescriptorsFree}), `fsync`/`fdatasync`, `close` (checked). */
 export function* flushFile(io: FileIo, path: string, method: FlushMethod, ctx: FailureContext): Operation<void> {
-  const file: OpenFile = yield* attempt('open', io.open(path, OPEN_READ), ctx, `opening ${path} to flush it`);
+  const file: OpenFile = yield* whenDescriptorsFree(io, undefined, () => attempt('open', io.open(path, OPEN_READ), ctx, `opening ${path} to flush it`));
   try {
     yield* attempt('flush', io.flush(file, method), ctx);
   } catch (error) {
@@ -106,13 +131,13 @@ export function* syncHeldDirectory(io: FileIo, held: HeldDirectory, policy: Dire
   return { synced: true, error: undefined };
 }
 
-/** `open(dir, O_RDONLY|O_DIRECTORY)`, `fsync`, `close`, tolerating a refusal under `'best-effort'`. */
+/** `open(dir, O_RDONLY|O_DIRECTORY)` (waiting for a descriptor, see {@link whenDescriptorsFree}), `fsync`, `close`, tolerating a refusal under `'best-effort'`. */
 export function* flushDirectory(
   io: FileIo,
   dir: string,
   policy: DirectorySyncPolicy,
   ctx: FailureContext,
 ): Operation<DirectorySyncOutcome> {
-  const held = yield* holdDirectory(io, dir, policy, { ...ctx, tmpPath: undefined });
+  const held = yield* whenDescriptorsFree(io, undefined, () => holdDirectory(io, dir, policy, { ...ctx, tmpPath: undefined }));
   return yield* syncHeldDirectory(io, held, policy, ctx);
 }

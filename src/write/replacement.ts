@@ -34,7 +34,7 @@ import { attempt, quietly, throwIfAborted, wrapError, type FailureContext } from
 import { CREATE_EXCLUSIVE, fileIo, type DirectorySyncPolicy, type FileIo, type FlushMethod, type OpenFile } from '../core/file-io.js';
 import type { DurableFileSystem, DurableStats } from '../core/file-system.js';
 import { createDirectories, NONE_CREATED, type CreatedDirectories } from './create-parents.js';
-import { holdDirectory, releaseDirectory, syncHeldDirectory, type HeldDirectory } from './flush.js';
+import { holdDirectory, releaseDirectory, syncHeldDirectory, whenDescriptorsFree, type HeldDirectory } from './flush.js';
 import { holdTemp, releaseTemp } from './held-temps.js';
 import { resolveTarget, type ResolvedTarget } from './resolve-target.js';
 import { tempPathFor } from './temp-name.js';
@@ -207,16 +207,20 @@ export function* prepareReplacement(io: FileIo, plan: WritePlan, resolved: Resol
   }
   const parents =
     plan.createParents && !resolved.directoryExists ? yield* createDirectories(io, directory, plan.directorySync, ctx) : NONE_CREATED;
-  throwIfAborted(plan.signal, 'open', ctx);
-  const held = yield* holdDirectory(io, directory, plan.directorySync, ctx);
-  try {
-    const temp = yield* createTemp(io, resolved.path, ctx);
-    ctx.tmpPath = temp.tmpPath;
-    return { resolved, parents, held, tmpPath: temp.tmpPath, file: temp.file };
-  } catch (error) {
-    yield* releaseDirectory(io, held);
-    throw error;
-  }
+  // The directory and the temp file are opened as one: short of descriptors, both are closed
+  // again before waiting for one of ours to close (see whenDescriptorsFree).
+  return yield* whenDescriptorsFree(io, plan.signal, function* () {
+    throwIfAborted(plan.signal, 'open', ctx);
+    const held = yield* holdDirectory(io, directory, plan.directorySync, ctx);
+    try {
+      const temp = yield* createTemp(io, resolved.path, ctx);
+      ctx.tmpPath = temp.tmpPath;
+      return { resolved, parents, held, tmpPath: temp.tmpPath, file: temp.file };
+    } catch (error) {
+      yield* releaseDirectory(io, held);
+      throw error;
+    }
+  });
 }
 
 /** Writes `bytes` whole to `file`, looping over short writes. */

@@ -22,13 +22,25 @@
  * from the kernel's caches on a local file system) so that the per-file queue orders the call
  * before it is handed over. The worker holds no reference on the event loop while idle.
  *
+ * Starting the worker never crashes the process nor fails a write (`write-worker-start.ts`): it
+ * is not started when the environment variable `DURABLE_WRITE_WORKER` is `0` (the opt-out for
+ * constrained environments), under the permission model without `--allow-worker`, or when too
+ * little address space is left under `ulimit -v`; it starts with modest resource limits, and
+ * whatever fails is caught, every call then taking the general path.
+ *
+ * The data is copied when the call is handed over; a buffer detached (transferred) since the call
+ * is not handed over, and the general path rejects the call. A write that finds no free
+ * descriptor on the worker (EMFILE, before it created anything) is tried again once one of the
+ * calling thread's descriptors is closed, as the general path waits (`descriptor-gate.ts`).
+ *
  * @internal
  * @module
  */
 import { existsSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import type { DescriptorTurn } from '../core/descriptor-gate.js';
 import { DurableWriteError } from '../core/errors.js';
 import { fileIo } from '../core/file-io.js';
 import { nodeFileSystem } from '../core/file-system.js';
@@ -37,6 +49,7 @@ import { reserveDirectoryFsync } from './directory-fsync-group.js';
 import { holdTarget, releaseTarget } from './held-temps.js';
 import type { WritePlan } from './replacement.js';
 import type { ResolvedTarget } from './resolve-target.js';
+import { startWorker } from './write-worker-start.js';
 import type { WriteDurableResult } from './write-options.js';
 import { receiveError, receiveResult, sendTarget, type WorkerMessage, type WriteJob } from './write-worker-protocol.js';
 
@@ -46,18 +59,25 @@ const CALLS_BEFORE_START = 1;
 /** The largest data offloaded, in bytes. */
 export const MAX_OFFLOADED_BYTES = 1024 * 1024;
 
+/** The worker's reply to a job that did not fail: its result, or a shortage of descriptors with the data back. */
+type Reply =
+  | { readonly kind: 'done'; readonly result: WriteDurableResult }
+  | { readonly kind: 'short'; readonly error: Error; readonly data: WriteJob['data'] };
+
 /** A job handed to the worker, waiting for its reply. */
 interface InFlight {
-  readonly resolve: (result: WriteDurableResult) => void;
+  readonly resolve: (reply: Reply) => void;
   readonly reject: (error: unknown) => void;
 }
 
-/** The worker's life: not started, loading, taking jobs, or not to be used (failed, or not built). */
+/** The worker's life: not started, loading, taking jobs, or not to be used (failed, not built, or not to be started). */
 type WorkerState =
   | { readonly kind: 'absent' }
-  | { readonly kind: 'starting'; readonly worker: Worker }
-  | { readonly kind: 'ready'; readonly worker: Worker; current: { readonly id: number; readonly job: InFlight } | undefined }
+  | { readonly kind: 'starting'; readonly worker: Worker; readonly loaded: () => void }
+  | { readonly kind: 'ready'; readonly worker: Worker; readonly jobs: Map<number, InFlight> }
   | { readonly kind: 'unavailable' };
+
+type Ready = Extract<WorkerState, { kind: 'ready' }>;
 
 let state: WorkerState = { kind: 'absent' };
 let lastId = 0;
@@ -73,46 +93,52 @@ function workerFile(): string | undefined {
   }
 }
 
-/** Gives up on the worker: the job in flight fails, every later call takes the general path. */
+/** Gives up on the worker: the jobs in flight fail, every later call takes the general path. */
 function retire(reason: string): void {
-  const current = state.kind === 'ready' ? state.current : undefined;
+  const jobs = state.kind === 'ready' ? [...state.jobs.values()] : [];
+  if (state.kind === 'starting') state.loaded();
   state = { kind: 'unavailable' };
-  current?.job.reject(
-    new DurableWriteError(`writeDurable: the write worker stopped before reporting (${reason}); the target may or may not have been replaced`, {
-      stage: 'write',
-    }),
-  );
+  for (const job of jobs) {
+    job.reject(
+      new DurableWriteError(`writeDurable: the write worker stopped before reporting (${reason}); the target may or may not have been replaced`, {
+        stage: 'write',
+      }),
+    );
+  }
 }
 
 function onMessage(worker: Worker, message: WorkerMessage): void {
   if (message.type === 'ready') {
-    if (state.kind === 'starting' && state.worker === worker) state = { kind: 'ready', worker, current: undefined };
+    if (state.kind === 'starting' && state.worker === worker) {
+      state.loaded();
+      state = { kind: 'ready', worker, jobs: new Map() };
+    }
     return;
   }
-  if (state.kind !== 'ready' || state.current?.id !== message.id) return;
-  const { job } = state.current;
-  state.current = undefined;
-  worker.unref();
-  if (message.type === 'done') job.resolve(receiveResult(message.result));
+  const job = state.kind === 'ready' ? state.jobs.get(message.id) : undefined;
+  if (state.kind !== 'ready' || job === undefined) return;
+  state.jobs.delete(message.id);
+  if (state.jobs.size === 0) worker.unref();
+  if (message.type === 'done') job.resolve({ kind: 'done', result: receiveResult(message.result) });
+  else if (message.type === 'short') job.resolve({ kind: 'short', error: receiveError(message.error), data: message.data });
   else job.reject(receiveError(message.error));
 }
 
-/** Starts the worker (once per process), unreferenced so that it never keeps the process alive. */
+/** Starts the worker (once per process), unreferenced so that it never keeps the process alive; never throws. */
 function start(): void {
   const file = workerFile();
-  if (file === undefined) {
+  const worker = file === undefined ? undefined : startWorker(file);
+  if (worker === undefined) {
     state = { kind: 'unavailable' };
     return;
   }
-  // No inherited execArgv: the worker is plain JavaScript and needs no flag, and some of the
-  // caller's break a worker (`--input-type` with `-e` does: the worker exits at once).
-  const worker = new Worker(file, { name: 'durable-write', execArgv: [] });
   worker.on('message', (message: WorkerMessage) => onMessage(worker, message));
   worker.on('error', (error: Error) => retire(error.message));
   worker.on('exit', (code) => retire(`exit code ${code}`));
   // After the listeners: adding a 'message' listener refs the worker's port again.
   worker.unref();
-  state = { kind: 'starting', worker };
+  // Loading, it opens its files: writes short of descriptors meanwhile wait for it to be done.
+  state = { kind: 'starting', worker, loaded: lendDescriptors() };
 }
 
 /** The bytes of whole data (a string is sent as it is). */
@@ -121,19 +147,97 @@ function byteLengthOf(data: string | NodeJS.ArrayBufferView): number {
 }
 
 /**
+ * Whether `view`'s buffer can change its length (a resizable `ArrayBuffer`, a growable
+ * `SharedArrayBuffer`): the copy made when the call is handed over would not hold the bytes the
+ * view held at the call, so such data takes the general path, which writes those or rejects.
+ */
+function resizable(view: NodeJS.ArrayBufferView): boolean {
+  return Reflect.get(view.buffer, 'resizable') === true || Reflect.get(view.buffer, 'growable') === true;
+}
+
+/**
  * Whether a call may be offloaded, as far as its arguments tell (see the module comment); the
  * second time one may, starts the worker. A `true` lets the caller resolve the target synchronously.
  */
 export function mayOffload(plan: WritePlan, data: WriteDurableData): data is string | NodeJS.ArrayBufferView {
   if (plan.fs !== nodeFileSystem || plan.signal !== undefined || plan.observe !== undefined || plan.onTempCreated !== undefined) return false;
-  if (!isWholeData(data) || byteLengthOf(data) > MAX_OFFLOADED_BYTES) return false;
+  if (!isWholeData(data) || (typeof data !== 'string' && resizable(data)) || byteLengthOf(data) > MAX_OFFLOADED_BYTES) return false;
   if (state.kind === 'absent' && (eligibleCalls += 1) > CALLS_BEFORE_START) start();
   return state.kind === 'ready';
 }
 
-/** A copy of exactly the bytes of `view` (a view may sit in a much larger buffer, which a clone would copy whole). */
-function bytesOf(data: string | NodeJS.ArrayBufferView): string | Uint8Array<ArrayBuffer> {
-  return typeof data === 'string' ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+/**
+ * A copy of exactly the bytes of `data` (a view may sit in a much larger buffer, which a clone
+ * would copy whole); `undefined` when its buffer was detached since the call (the general path
+ * then rejects the call).
+ */
+function copyOf(data: string | NodeJS.ArrayBufferView): string | Uint8Array<ArrayBuffer> | undefined {
+  if (typeof data === 'string') return data;
+  try {
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  } catch {
+    return undefined;
+  }
+}
+
+/** A job but its id and data, which change when it is handed over again. */
+type JobArguments = Omit<WriteJob, 'id' | 'data'>;
+
+/**
+ * Counts two descriptors the worker holds (a write's directory and temp file, or the files it
+ * reads while it loads) in the calling thread's descriptor gate (`descriptor-gate.ts`), so that
+ * writes short of descriptors wait for them to come back too: the returned function gives them back.
+ */
+function lendDescriptors(): () => void {
+  const gate = fileIo(nodeFileSystem).descriptors;
+  const lent = [{}, {}];
+  for (const descriptor of lent) gate.opened(descriptor);
+  return () => {
+    for (const descriptor of lent) gate.closed(descriptor);
+  };
+}
+
+/** Hands a job to the worker, transferring its bytes: its reply. */
+function post(ready: Ready, job: JobArguments, data: string | Uint8Array<ArrayBuffer>): Promise<Reply> {
+  const id = (lastId += 1);
+  const reply = new Promise<Reply>((resolve, reject) => ready.jobs.set(id, { resolve, reject }));
+  const giveBack = lendDescriptors();
+  ready.worker.ref();
+  ready.worker.postMessage({ ...job, id, data } satisfies WriteJob, typeof data === 'string' ? [] : [data.buffer]);
+  return reply.finally(giveBack);
+}
+
+/**
+ * Runs a job on the worker until it is done or fails. While the worker finds no free descriptor,
+ * the directory's fsync is given back (writes into it waiting for that fsync may then finish and
+ * close their descriptors), the call waits as the general path does (failing as the general path
+ * fails when none of ours is open), and the job goes back to the worker. `release` gives back the
+ * reservation of the directory's fsync.
+ */
+async function runOnWorker(ready: Ready, job: JobArguments, data: string | Uint8Array<ArrayBuffer>, directory: string, release: () => void): Promise<WriteDurableResult> {
+  const io = fileIo(nodeFileSystem);
+  let reservation: (() => void) | undefined = release;
+  let turn: DescriptorTurn | undefined;
+  try {
+    for (let reply = await post(ready, job, data); ; reply = await post(ready, job, data)) {
+      if (reply.kind === 'done') {
+        turn?.pass();
+        return reply.result;
+      }
+      reservation?.();
+      reservation = undefined;
+      turn = await io.descriptorFreed(reply.error, undefined, turn).async();
+      // The worker may have stopped meanwhile: the write then fails as it just did, nothing changed.
+      if (state !== ready) throw reply.error;
+      data = typeof reply.data === 'string' ? reply.data : new Uint8Array(reply.data);
+      reservation = reserveDirectoryFsync(io, directory);
+    }
+  } catch (error) {
+    turn?.pass();
+    throw error;
+  } finally {
+    reservation?.();
+  }
 }
 
 /**
@@ -142,18 +246,16 @@ function bytesOf(data: string | NodeJS.ArrayBufferView): string | Uint8Array<Arr
  * resolution of the target.
  */
 export function offload(plan: WritePlan, data: string | NodeJS.ArrayBufferView, resolved: ResolvedTarget, operation: string): Promise<WriteDurableResult> | undefined {
-  if (state.kind !== 'ready' || state.current !== undefined || !resolved.directoryExists) return undefined;
+  if (state.kind !== 'ready' || state.jobs.size > 0 || !resolved.directoryExists) return undefined;
+  const bytes = copyOf(data);
+  if (bytes === undefined) return undefined;
   const directory = nodePath.dirname(resolved.path);
   const release = reserveDirectoryFsync(fileIo(nodeFileSystem), directory);
   if (release === undefined) return undefined;
-  const id = (lastId += 1);
-  const bytes = bytesOf(data);
-  const job: WriteJob = {
-    id,
+  const job: JobArguments = {
     operation,
     target: plan.target,
     resolved: sendTarget(resolved),
-    data: bytes,
     encoding: plan.encoding,
     mode: plan.mode,
     newFileMode: plan.newFileMode,
@@ -164,16 +266,6 @@ export function offload(plan: WritePlan, data: string | NodeJS.ArrayBufferView, 
     directorySync: plan.directorySync,
     createParents: plan.createParents,
   };
-  const ready = state;
   holdTarget(resolved.path);
-  const done = new Promise<WriteDurableResult>((resolve, reject) => {
-    ready.current = { id, job: { resolve, reject } };
-  });
-  ready.worker.ref();
-  ready.worker.postMessage(job, typeof bytes === 'string' ? [] : [bytes.buffer]);
-  const settled = (): void => {
-    releaseTarget(resolved.path);
-    release();
-  };
-  return done.finally(settled);
+  return runOnWorker(state, job, bytes, directory, release).finally(() => releaseTarget(resolved.path));
 }

@@ -73,11 +73,16 @@ export interface SentResult {
   readonly createdDirectories: readonly string[];
 }
 
-/** The worker's answer to a job; `ready` is its first message, once it can take jobs. */
+/**
+ * The worker's answer to a job; `ready` is its first message, once it can take jobs. `short`: the
+ * write found no free descriptor (EMFILE, ENFILE) before it created anything, so nothing changed;
+ * the job's data comes back with it, for the calling thread to try again once a descriptor is free.
+ */
 export type WorkerMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'done'; readonly id: number; readonly result: SentResult }
-  | { readonly type: 'failed'; readonly id: number; readonly error: SentError };
+  | { readonly type: 'failed'; readonly id: number; readonly error: SentError }
+  | { readonly type: 'short'; readonly id: number; readonly error: SentError; readonly data: WriteJob['data'] };
 
 /** The fields of Node's `ErrnoException` (and `SystemError`) worth keeping. */
 const ERRNO_FIELDS = ['code', 'errno', 'syscall', 'path', 'dest'] as const;

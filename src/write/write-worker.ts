@@ -10,7 +10,9 @@
  * @module
  */
 import { parentPort } from 'node:worker_threads';
+import { isDescriptorShortage } from '../core/descriptor-gate.js';
 import { runSync } from '../core/effect.js';
+import { isDurableWriteError } from '../core/errors.js';
 import type { FailureContext } from '../core/failure.js';
 import { nodeFileSystem } from '../core/file-system.js';
 import { chunkSource } from './data-source.js';
@@ -42,12 +44,28 @@ function run(job: WriteJob): WorkerMessage {
     const result = runSync(writeDurableOperation(plan, receiveTarget(job.resolved), chunkSource(job.data, job.encoding, undefined, job.operation), ctx));
     return { type: 'done', id: job.id, result: sendResult(result) };
   } catch (error) {
+    // Out of descriptors at the directory or the temp file: nothing was created, the caller may try again.
+    if (isDurableWriteError(error) && error.stage === 'open' && isDescriptorShortage(error)) {
+      return { type: 'short', id: job.id, error: sendError(error), data: job.data };
+    }
     return { type: 'failed', id: job.id, error: sendError(error) };
   }
 }
 
+/** What a reply transfers: the data going back with a `short` reply. */
+function transferOf(reply: WorkerMessage): ArrayBuffer[] {
+  if (reply.type !== 'short' || typeof reply.data === 'string' || !(reply.data.buffer instanceof ArrayBuffer)) return [];
+  return [reply.data.buffer];
+}
+
 const port = parentPort;
 if (port !== null) {
-  port.on('message', (job: WriteJob) => port.postMessage(run(job)));
+  // Deep enough for a failure's stack to reach `run` in this file, however deep the operation's
+  // generators are: the caller can see that its write ran here.
+  Error.stackTraceLimit = Math.max(Error.stackTraceLimit, 50);
+  port.on('message', (job: WriteJob) => {
+    const reply = run(job);
+    port.postMessage(reply, transferOf(reply));
+  });
   port.postMessage({ type: 'ready' } satisfies WorkerMessage);
 }

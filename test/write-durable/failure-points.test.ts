@@ -17,17 +17,32 @@ import { writeModes } from './modes.js';
 
 /**
  * A child under `prlimit --nofile=40` making 500 writes to distinct new files (a burst of 100,
- * so the limit bites, then 400 spread over 200 ms, so that writes finish while others open),
- * then reporting each write's outcome: a write that rejected must not have replaced its file.
- * 0.1.0 opened the directory after the rename: about 45 of 500 replaced their file, then rejected.
+ * then 400 spread over 200 ms, so that writes finish while others open), then reporting each
+ * write's outcome: a write that rejected must not have replaced its file. 0.1.0 opened the
+ * directory after the rename: about 45 of 500 replaced their file, then rejected. Since a write
+ * short of descriptors waits for one of the library's own (descriptor-burst.test.ts), the limit
+ * alone no longer bites: once the write worker is up, the child holds every descriptor but one
+ * until the burst has settled, so that a write can open its directory but never its temp file,
+ * and none of the library's is left to wait for.
  */
 const DESCRIPTOR_EXHAUSTION = `
 const { writeDurable } = require(process.argv[1]);
 const fs = require('node:fs');
 const dir = process.argv[2];
-const writes = Array.from({ length: 500 }, (_, i) => new Promise((resolve) => setTimeout(resolve, i < 100 ? 0 : (i - 100) / 2)).then(() =>
-  writeDurable(dir + '/f' + i, 'content ' + i).then(() => ({ i, ok: true }), (e) => ({ i, ok: false, code: e.code, stage: e.stage }))));
-Promise.all(writes).then((results) => {
+const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const write = (i) => writeDurable(dir + '/f' + i, 'content ' + i).then(() => ({ i, ok: true }), (e) => ({ i, ok: false, code: e.code, stage: e.stage }));
+const writes = (async () => {
+  await writeDurable(dir + '/warm', 'x');
+  await writeDurable(dir + '/warm', 'y');
+  await delay(300);
+  const hog = [];
+  try { for (;;) hog.push(fs.openSync('/dev/null', 'r')); } catch {}
+  fs.closeSync(hog.pop());
+  const burst = await Promise.all(Array.from({ length: 100 }, (_, i) => write(i)));
+  for (const fd of hog) fs.closeSync(fd);
+  return [...burst, ...(await Promise.all(Array.from({ length: 400 }, (_, i) => delay(i / 2).then(() => write(100 + i)))))];
+})();
+writes.then((results) => {
   const rejected = results.filter((r) => !r.ok);
   const replacedThenRejected = rejected.filter((r) => fs.existsSync(dir + '/f' + r.i));
   const stages = [...new Set(rejected.map((r) => r.stage))];
