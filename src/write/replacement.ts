@@ -207,20 +207,29 @@ export function* prepareReplacement(io: FileIo, plan: WritePlan, resolved: Resol
   }
   const parents =
     plan.createParents && !resolved.directoryExists ? yield* createDirectories(io, directory, plan.directorySync, ctx) : NONE_CREATED;
-  // The directory and the temp file are opened as one: short of descriptors, both are closed
-  // again before waiting for one of ours to close (see whenDescriptorsFree).
-  return yield* whenDescriptorsFree(io, plan.signal, function* () {
-    throwIfAborted(plan.signal, 'open', ctx);
-    const held = yield* holdDirectory(io, directory, plan.directorySync, ctx);
-    try {
-      const temp = yield* createTemp(io, resolved.path, ctx);
-      ctx.tmpPath = temp.tmpPath;
-      return { resolved, parents, held, tmpPath: temp.tmpPath, file: temp.file };
-    } catch (error) {
-      yield* releaseDirectory(io, held);
-      throw error;
-    }
-  });
+  // Short of descriptors, the directory and the temp file are both closed again before waiting
+  // for one of ours to close (see whenDescriptorsFree).
+  const { held, temp } = yield* whenDescriptorsFree(io, plan.signal, () => openReplacement(io, plan, directory, resolved.path, ctx));
+  ctx.tmpPath = temp.tmpPath;
+  return { resolved, parents, held, tmpPath: temp.tmpPath, file: temp.file };
+}
+
+/** The directory held, then the temp file created; on failure, neither. */
+function* openReplacement(
+  io: FileIo,
+  plan: WritePlan,
+  directory: string,
+  target: string,
+  ctx: FailureContext,
+): Operation<{ held: HeldDirectory; temp: { file: OpenFile; tmpPath: string } }> {
+  throwIfAborted(plan.signal, 'open', ctx);
+  const held = yield* holdDirectory(io, directory, plan.directorySync, ctx);
+  try {
+    return { held, temp: yield* createTemp(io, target, ctx) };
+  } catch (error) {
+    yield* releaseDirectory(io, held);
+    throw error;
+  }
 }
 
 /** Writes `bytes` whole to `file`, looping over short writes. */

@@ -64,10 +64,11 @@ type Reply =
   | { readonly kind: 'done'; readonly result: WriteDurableResult }
   | { readonly kind: 'short'; readonly error: Error; readonly data: WriteJob['data'] };
 
-/** A job handed to the worker, waiting for its reply. */
+/** A job handed to the worker, waiting for its reply; `giveBack` returns the descriptors it was lent. */
 interface InFlight {
   readonly resolve: (reply: Reply) => void;
   readonly reject: (error: unknown) => void;
+  readonly giveBack: () => void;
 }
 
 /** The worker's life: not started, loading, taking jobs, or not to be used (failed, not built, or not to be started). */
@@ -99,6 +100,7 @@ function retire(reason: string): void {
   if (state.kind === 'starting') state.loaded();
   state = { kind: 'unavailable' };
   for (const job of jobs) {
+    job.giveBack();
     job.reject(
       new DurableWriteError(`writeDurable: the write worker stopped before reporting (${reason}); the target may or may not have been replaced`, {
         stage: 'write',
@@ -119,6 +121,7 @@ function onMessage(worker: Worker, message: WorkerMessage): void {
   if (state.kind !== 'ready' || job === undefined) return;
   state.jobs.delete(message.id);
   if (state.jobs.size === 0) worker.unref();
+  job.giveBack();
   if (message.type === 'done') job.resolve({ kind: 'done', result: receiveResult(message.result) });
   else if (message.type === 'short') job.resolve({ kind: 'short', error: receiveError(message.error), data: message.data });
   else job.reject(receiveError(message.error));
@@ -200,43 +203,45 @@ function lendDescriptors(): () => void {
 /** Hands a job to the worker, transferring its bytes: its reply. */
 function post(ready: Ready, job: JobArguments, data: string | Uint8Array<ArrayBuffer>): Promise<Reply> {
   const id = (lastId += 1);
-  const reply = new Promise<Reply>((resolve, reject) => ready.jobs.set(id, { resolve, reject }));
   const giveBack = lendDescriptors();
+  const reply = new Promise<Reply>((resolve, reject) => ready.jobs.set(id, { resolve, reject, giveBack }));
   ready.worker.ref();
   ready.worker.postMessage({ ...job, id, data } satisfies WriteJob, typeof data === 'string' ? [] : [data.buffer]);
-  return reply.finally(giveBack);
+  return reply;
+}
+
+/** The reservation of a directory's fsync a call on the worker holds, if any (`directory-fsync-group.ts`). */
+interface Reservation {
+  release: (() => void) | undefined;
 }
 
 /**
- * Runs a job on the worker until it is done or fails. While the worker finds no free descriptor,
- * the directory's fsync is given back (writes into it waiting for that fsync may then finish and
- * close their descriptors), the call waits as the general path does (failing as the general path
- * fails when none of ours is open), and the job goes back to the worker. `release` gives back the
- * reservation of the directory's fsync.
+ * After the worker found no free descriptor (`short`): gives back the directory's fsync (writes
+ * into it waiting for that fsync may then finish and close their descriptors), waits as the
+ * general path does (failing as it fails when none of ours is open), and hands the job to the
+ * worker again, until it is done or fails.
  */
-async function runOnWorker(ready: Ready, job: JobArguments, data: string | Uint8Array<ArrayBuffer>, directory: string, release: () => void): Promise<WriteDurableResult> {
+async function retryWhenFree(ready: Ready, job: JobArguments, directory: string, reservation: Reservation, first: Extract<Reply, { kind: 'short' }>): Promise<WriteDurableResult> {
   const io = fileIo(nodeFileSystem);
-  let reservation: (() => void) | undefined = release;
   let turn: DescriptorTurn | undefined;
   try {
-    for (let reply = await post(ready, job, data); ; reply = await post(ready, job, data)) {
+    for (let short = first; ; ) {
+      reservation.release?.();
+      reservation.release = undefined;
+      turn = await io.descriptorFreed(short.error, undefined, turn).async();
+      // The worker may have stopped meanwhile: the write then fails as it just did, nothing changed.
+      if (state !== ready) throw short.error;
+      reservation.release = reserveDirectoryFsync(io, directory);
+      const reply = await post(ready, job, typeof short.data === 'string' ? short.data : new Uint8Array(short.data));
       if (reply.kind === 'done') {
         turn?.pass();
         return reply.result;
       }
-      reservation?.();
-      reservation = undefined;
-      turn = await io.descriptorFreed(reply.error, undefined, turn).async();
-      // The worker may have stopped meanwhile: the write then fails as it just did, nothing changed.
-      if (state !== ready) throw reply.error;
-      data = typeof reply.data === 'string' ? reply.data : new Uint8Array(reply.data);
-      reservation = reserveDirectoryFsync(io, directory);
+      short = reply;
     }
   } catch (error) {
     turn?.pass();
     throw error;
-  } finally {
-    reservation?.();
   }
 }
 
@@ -267,5 +272,24 @@ export function offload(plan: WritePlan, data: string | NodeJS.ArrayBufferView, 
     createParents: plan.createParents,
   };
   holdTarget(resolved.path);
-  return runOnWorker(state, job, bytes, directory, release).finally(() => releaseTarget(resolved.path));
+  const reservation: Reservation = { release };
+  const finish = (): void => {
+    releaseTarget(resolved.path);
+    reservation.release?.();
+  };
+  const ready = state;
+  // One promise hop for the usual reply: the retry's async function only once short of descriptors.
+  return post(ready, job, bytes).then(
+    (reply) => {
+      if (reply.kind === 'done') {
+        finish();
+        return reply.result;
+      }
+      return retryWhenFree(ready, job, directory, reservation, reply).finally(finish);
+    },
+    (error: unknown) => {
+      finish();
+      throw error;
+    },
+  );
 }

@@ -31,10 +31,12 @@ export const WORKER_SWITCH = 'DURABLE_WRITE_WORKER';
 const OFF: ReadonlySet<string> = new Set(['0', 'false', 'off', 'no']);
 
 /**
- * The worker's resource limits: a 16 MiB code range instead of V8's default reservation, and a
- * heap far above what a worker holding at most a few 1 MiB jobs needs.
+ * The worker's resource limits: a 16 MiB code range instead of V8's default reservation (what
+ * aborted the process under `ulimit -v`), and an old generation far above what a worker holding at
+ * most a few 1 MiB jobs needs. The young generation keeps its default: a smaller one made no
+ * difference to the address space needed and costs scavenges.
  */
-export const WORKER_LIMITS: ResourceLimits = { codeRangeSizeMb: 16, maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 };
+export const WORKER_LIMITS: ResourceLimits = { codeRangeSizeMb: 16, maxOldGenerationSizeMb: 64 };
 
 /** Address space that must be left under a limit for the worker to start: several times what it takes. */
 export const WORKER_ADDRESS_SPACE = 256 * 1024 * 1024;
