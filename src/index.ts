@@ -22,6 +22,8 @@ export { writeDurableJson, writeDurableJsonSync } from './write/write-json.js';
 export { removeStaleTemps, removeStaleTempsSync } from './write/remove-stale-temps.js';
 export type { KeptTemp, RemovedTemp, RemoveStaleTempsOptions, RemoveStaleTempsResult, RemoveStaleTempsSyncOptions, StaleTemp } from './write/remove-stale-temps.js';
 export type { JsonFormatOptions, JsonReplacer, WriteDurableJsonOptions, WriteDurableJsonSyncOptions } from './write/write-json.js';
+export { appendDurable, appendDurableSync } from './write/append-durable.js';
+export type { AppendDurableOptions, AppendDurableResult, AppendDurableSyncOptions } from './write/append-durable.js';
 export { renameDurable, renameDurableSync } from './write/rename-durable.js';
 export type { RenameDurableOptions, RenameDurableResult, RenameDurableSyncOptions } from './write/rename-durable.js';
 export { fsyncFile, fsyncFileSync } from './write/fsync-file.js';
