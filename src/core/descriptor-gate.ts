@@ -58,36 +58,57 @@ export interface DescriptorGate {
   opened(owner: object): void;
   /** The descriptor of `owner` was closed (or its close settled): the first waiter may try again once enough came free. */
   closed(owner: object): void;
+  /** `owner` held no descriptor after all (a write on the worker that found none): forgotten, not counted as come free. */
+  dropped(owner: object): void;
   /** An open failed for lack of descriptors: none is free now. */
   exhausted(): void;
   /**
    * Joins the line of waiters: a promise of this waiter's turn to try again (`undefined` when
    * `signal` fired first). `turn`: the turn the waiter had, now short again: it goes back to the
-   * head of the line, or, when the library holds no descriptor any more, gets `undefined` (the
-   * caller fails: it tried once more while nothing of ours was left to close).
+   * head of the line, or, when the library holds no descriptor any more and none of ours was
+   * closed while it tried, gets `undefined` (the caller fails: it tried once more while nothing of
+   * ours was left to close).
    */
   wait(signal: AbortSignal | undefined, turn: DescriptorTurn | undefined): Promise<DescriptorTurn | undefined> | undefined;
+}
+
+/** A waiter in line: how to give it its turn, and whether it already had its one reprieve. */
+interface Waiter {
+  readonly go: (turn: DescriptorTurn) => void;
+  readonly reprieved: boolean;
+}
+
+/** How a turn ended, as its waiter, short again, learns it. */
+interface TurnEnd {
+  /** The turn was still running (not ended before, by a pass or an earlier wait). */
+  readonly ended: boolean;
+  /** A descriptor of ours was closed while the turn ran: the try may have missed a free one. */
+  readonly closedSince: boolean;
+  readonly reprieved: boolean;
 }
 
 /** A gate for one file system. */
 export function createDescriptorGate(): DescriptorGate {
   const held = new Set<object>();
-  const waiters: ((turn: DescriptorTurn) => void)[] = [];
+  const waiters: Waiter[] = [];
   /** Descriptors of ours closed since the last shortage and not yet handed to a waiter. */
   let free = 0;
   /** Waiters trying their opens now. */
   let trying = 0;
+  /** Descriptors of ours closed so far. */
+  let closes = 0;
   /** How each turn given out ends (once): by {@link DescriptorTurn.pass}, or by its waiter waiting again. */
-  const enders = new WeakMap<DescriptorTurn, () => boolean>();
-  const newTurn = (): DescriptorTurn => {
-    let ended = false;
-    const end = (): boolean => {
-      if (ended) return false;
-      ended = true;
-      trying -= 1;
-      return true;
+  const enders = new WeakMap<DescriptorTurn, () => TurnEnd>();
+  const newTurn = (reprieved: boolean): DescriptorTurn => {
+    const given = closes;
+    let running = true;
+    const end = (): TurnEnd => {
+      const how = { ended: running, closedSince: closes !== given, reprieved };
+      if (running) trying -= 1;
+      running = false;
+      return how;
     };
-    const turn = { pass: () => void (end() && next(true)) };
+    const turn = { pass: () => void (end().ended && next(true)) };
     enders.set(turn, end);
     return turn;
   };
@@ -102,7 +123,8 @@ export function createDescriptorGate(): DescriptorGate {
       else if (extra && trying === 0) extra = false;
       else return;
       trying += 1;
-      waiters.shift()?.(newTurn());
+      const waiter = waiters.shift();
+      waiter?.go(newTurn(waiter.reprieved));
     }
   };
   return {
@@ -119,17 +141,28 @@ export function createDescriptorGate(): DescriptorGate {
     closed: (owner) => {
       if (!held.delete(owner)) return;
       free += 1;
+      closes += 1;
       next(false);
+    },
+    dropped: (owner) => {
+      if (held.delete(owner)) next(false);
     },
     exhausted: () => {
       free = 0;
     },
     wait: (signal, had) => {
-      const again = had !== undefined && (enders.get(had)?.() ?? false);
+      const end = had === undefined ? undefined : enders.get(had)?.();
+      const again = end?.ended === true;
+      let reprieved = again && end.reprieved;
       if (again && held.size === 0) {
-        // Its try found none free, and nothing of ours is left to close: it fails, the next tries.
-        next(false);
-        return undefined;
+        // Its try found none free, and nothing of ours is left to close: it fails, the next
+        // tries; once, though, it tries again if one of ours was closed while it tried (that
+        // close may be its own, so only once).
+        if (reprieved || !end.closedSince) {
+          next(false);
+          return undefined;
+        }
+        reprieved = true;
       }
       return new Promise<DescriptorTurn | undefined>((resolve) => {
         if (signal?.aborted === true) {
@@ -138,17 +171,20 @@ export function createDescriptorGate(): DescriptorGate {
           return;
         }
         const abort = (): void => {
-          const index = waiters.indexOf(go);
+          const index = waiters.indexOf(waiter);
           if (index >= 0) waiters.splice(index, 1);
           resolve(undefined);
         };
-        const go = (turn: DescriptorTurn): void => {
-          signal?.removeEventListener('abort', abort);
-          resolve(turn);
+        const waiter: Waiter = {
+          go: (turn) => {
+            signal?.removeEventListener('abort', abort);
+            resolve(turn);
+          },
+          reprieved,
         };
         signal?.addEventListener('abort', abort, { once: true });
-        if (again) waiters.unshift(go);
-        else waiters.push(go);
+        if (again) waiters.unshift(waiter);
+        else waiters.push(waiter);
         next(false);
       });
     },

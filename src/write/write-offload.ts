@@ -68,7 +68,7 @@ type Reply =
 interface InFlight {
   readonly resolve: (reply: Reply) => void;
   readonly reject: (error: unknown) => void;
-  readonly giveBack: () => void;
+  readonly giveBack: (short: boolean) => void;
 }
 
 /** The worker's life: not started, loading, taking jobs, or not to be used (failed, not built, or not to be started). */
@@ -100,7 +100,7 @@ function retire(reason: string): void {
   if (state.kind === 'starting') state.loaded();
   state = { kind: 'unavailable' };
   for (const job of jobs) {
-    job.giveBack();
+    job.giveBack(false);
     job.reject(
       new DurableWriteError(`writeDurable: the write worker stopped before reporting (${reason}); the target may or may not have been replaced`, {
         stage: 'write',
@@ -121,7 +121,7 @@ function onMessage(worker: Worker, message: WorkerMessage): void {
   if (state.kind !== 'ready' || job === undefined) return;
   state.jobs.delete(message.id);
   if (state.jobs.size === 0) worker.unref();
-  job.giveBack();
+  job.giveBack(message.type === 'short');
   if (message.type === 'done') job.resolve({ kind: 'done', result: receiveResult(message.result) });
   else if (message.type === 'short') job.resolve({ kind: 'short', error: receiveError(message.error), data: message.data });
   else job.reject(receiveError(message.error));
@@ -141,7 +141,8 @@ function start(): void {
   // After the listeners: adding a 'message' listener refs the worker's port again.
   worker.unref();
   // Loading, it opens its files: writes short of descriptors meanwhile wait for it to be done.
-  state = { kind: 'starting', worker, loaded: lendDescriptors() };
+  const giveBack = lendDescriptors();
+  state = { kind: 'starting', worker, loaded: () => giveBack(false) };
 }
 
 /** The bytes of whole data (a string is sent as it is). */
@@ -189,14 +190,19 @@ type JobArguments = Omit<WriteJob, 'id' | 'data'>;
 /**
  * Counts two descriptors the worker holds (a write's directory and temp file, or the files it
  * reads while it loads) in the calling thread's descriptor gate (`descriptor-gate.ts`), so that
- * writes short of descriptors wait for them to come back too: the returned function gives them back.
+ * writes short of descriptors wait for them to come back too. The returned function gives them
+ * back: closed, or, when the worker found none (`short`), never held (and none is free).
  */
-function lendDescriptors(): () => void {
+function lendDescriptors(): (short: boolean) => void {
   const gate = fileIo(nodeFileSystem).descriptors;
   const lent = [{}, {}];
   for (const descriptor of lent) gate.opened(descriptor);
-  return () => {
-    for (const descriptor of lent) gate.closed(descriptor);
+  return (short) => {
+    if (short) gate.exhausted();
+    for (const descriptor of lent) {
+      if (short) gate.dropped(descriptor);
+      else gate.closed(descriptor);
+    }
   };
 }
 
@@ -269,6 +275,7 @@ export function offload(plan: WritePlan, data: string | NodeJS.ArrayBufferView, 
     requireWritable: plan.requireWritable,
     flush: plan.flush,
     directorySync: plan.directorySync,
+    renameRetryMs: plan.renameRetryMs,
     createParents: plan.createParents,
   };
   holdTarget(resolved.path);

@@ -230,6 +230,29 @@ describe('the gate', () => {
     expect(second.woken()).toBe(true);
   });
 
+  it('a try that overlapped a close of ours, short with nothing of ours left, gets one more try, never two (its own close would loop it)', async () => {
+    const gate = createDescriptorGate();
+    const a = {};
+    gate.opened(a);
+    const first = waiter(gate);
+    await tick();
+    expect(first.woken()).toBe(false);
+    gate.closed(a); // the last of ours: the first tries
+    await tick();
+    expect(first.woken()).toBe(true);
+    const own = {};
+    gate.opened(own);
+    gate.closed(own); // its own directory, closed after its temp file found none
+    const reprieved = waiter(gate, first.turn());
+    expect(reprieved.refused).toBe(false);
+    await tick();
+    expect(reprieved.woken()).toBe(true);
+    const ownAgain = {};
+    gate.opened(ownAgain);
+    gate.closed(ownAgain);
+    expect(waiter(gate, reprieved.turn()).refused).toBe(true);
+  });
+
   it('an abort takes a waiter out of the line', async () => {
     const gate = createDescriptorGate();
     gate.opened({});
@@ -262,6 +285,45 @@ describe.skipIf(lacking !== undefined)(`through the built package under prlimit 
     for (let i = 0; i < count; i += 1) if (readFileSync(dir + '/f' + i, { encoding: 'utf8', flag: 'r' }) !== 'content ' + i) wrong += 1;
     const temps = readdirSync(dir).filter((name) => name.startsWith('.')).length;
     console.log(JSON.stringify({ rejected: rejected.length, firstError: rejected[0]?.reason?.message, wrong, temps, seconds, peakRssMiB: process.resourceUsage().maxRSS / 1024 }));`;
+
+  it('a write the worker takes while the library holds every free descriptor waits for them, then succeeds; with none of the library\'s to wait for it fails from the worker', () => {
+    requireBuild();
+    const dir = tempDir();
+    // Under 64 descriptors the child holds all but one, then all but two; a streamed write (the
+    // general path) takes the two and holds them while its stream stalls; a small write goes to
+    // the worker, which finds none free. 0.2.0 failed it with EMFILE.
+    const script = `
+      const { writeDurable } = await import(process.argv[1]);
+      const fs = await import('node:fs');
+      const dir = process.argv[2];
+      const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+      await writeDurable(dir + '/warm', 'x');
+      await writeDurable(dir + '/warm', 'y');
+      await delay(500);
+      const hog = [];
+      try { for (;;) hog.push(fs.openSync('/dev/null', 'r')); } catch {}
+      fs.closeSync(hog.pop());
+      const alone = await writeDurable(dir + '/alone', 'z').then(() => 'resolved', (e) => ({ code: e.code, onWorker: e.stack.includes('write-worker.js') }));
+      fs.closeSync(hog.pop());
+      let holding;
+      const held = new Promise((resolve) => (holding = resolve));
+      let release;
+      const released = new Promise((resolve) => (release = resolve));
+      async function* stalled() { yield Buffer.alloc(65536, 97); holding(); await released; yield Buffer.from('!'); }
+      const streamed = writeDurable(dir + '/streamed', stalled());
+      await held; // it holds its directory and its temp file
+      let small = 'pending';
+      const smallDone = writeDurable(dir + '/small', 'small').then(() => (small = 'resolved'), (e) => (small = 'rejected ' + e.code));
+      await delay(1000);
+      const whileHeld = small;
+      release();
+      await Promise.allSettled([streamed, smallDone]);
+      for (const fd of hog) fs.closeSync(fd);
+      console.log(JSON.stringify({ alone, whileHeld, small, content: fs.readFileSync(dir + '/small', 'utf8') }));`;
+    const out = execFileSync('prlimit', ['--nofile=64:64', process.execPath, '--input-type=module', '-e', script, distEsm, dir], { encoding: 'utf8', timeout: 30_000 });
+    expect(JSON.parse(out)).toEqual({ alone: { code: 'EMFILE', onWorker: true }, whileHeld: 'pending', small: 'resolved', content: 'small' });
+    expect(leftoverTemps(dir)).toEqual([]);
+  });
 
   it(`${count} concurrent writeDurable calls all resolve, each file right, no temp file left (0.2.0: 300 calls, 296 EMFILE)`, () => {
     requireBuild();
