@@ -205,6 +205,16 @@ describe.each(appendModes)('$name', ({ name, append }) => {
 });
 
 describe('appendDurable only', () => {
+  it('an unknown option name: a TypeError naming it and the closest known one; appendDurableSync takes no signal', async () => {
+    const dir = tempDir();
+    const target = join(dir, 'log');
+    const error = await rejection(appendDurable(target, 'x', { flsh: 'fsync' } as never));
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toContain("appendDurable: unknown option 'flsh' (did you mean flush?)");
+    expect(() => appendDurableSync(target, 'x', { signal: new AbortController().signal } as never)).toThrow(/unknown option 'signal'/);
+    expect(existsSync(target)).toBe(false);
+  });
+
   it('an aborted signal rejects with an AbortError and appends nothing', async () => {
     const dir = tempDir();
     const target = join(dir, 'log');
