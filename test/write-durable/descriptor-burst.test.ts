@@ -112,6 +112,18 @@ async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 2));
 }
 
+/**
+ * On a seam of two descriptors, a write of `dir/a` that holds both (its fsync held until
+ * `release`), once it does: the next open on the seam finds none free.
+ */
+async function writeHoldingBoth(dir: string): Promise<{ limited: LimitedFileSystem; written: Promise<unknown>; release: () => void }> {
+  const limited = limitedFileSystem(2);
+  const release = limited.holdFsync('a');
+  const written = writeDurable(join(dir, 'a'), 'A', { fs: limited.fs });
+  await until(() => limited.peak() === 2);
+  return { limited, written, release };
+}
+
 describe('in-process, on a seam that models a descriptor limit', () => {
   it('500 concurrent writes through 8 descriptors all resolve (0.2.0: all but a few rejected with EMFILE), never more than 8 open', async () => {
     const dir = tempDir();
@@ -126,15 +138,11 @@ describe('in-process, on a seam that models a descriptor limit', () => {
 
   it('a write short of descriptors waits for a write in flight to close its own, then succeeds', async () => {
     const dir = tempDir();
-    const limited = limitedFileSystem(2);
-    // Held after its temp file is written: `a` holds both descriptors until released.
-    const release = limited.holdFsync('a');
-    const a = writeDurable(join(dir, 'a'), 'A', { fs: limited.fs });
-    await until(() => limited.peak() === 2);
+    const { limited, written, release } = await writeHoldingBoth(dir);
     const b = writeDurable(join(dir, 'b'), 'B', { fs: limited.fs });
     await until(() => limited.shortages() > 0);
     release();
-    await expect(Promise.all([a, b])).resolves.toHaveLength(2);
+    await expect(Promise.all([written, b])).resolves.toHaveLength(2);
     expect(readFileSync(join(dir, 'b'), 'utf8')).toBe('B');
     expect(leftoverTemps(dir)).toEqual([]);
   });
@@ -142,22 +150,16 @@ describe('in-process, on a seam that models a descriptor limit', () => {
   it('fsyncFile waits too', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'x'), 'x');
-    const limited = limitedFileSystem(2);
-    const release = limited.holdFsync('a');
-    const a = writeDurable(join(dir, 'a'), 'A', { fs: limited.fs });
-    await until(() => limited.peak() === 2);
+    const { limited, written, release } = await writeHoldingBoth(dir);
     const flushed = fsyncFile(join(dir, 'x'), { fs: limited.fs });
     await until(() => limited.shortages() > 0);
     release();
-    await expect(Promise.all([a, flushed])).resolves.toHaveLength(2);
+    await expect(Promise.all([written, flushed])).resolves.toHaveLength(2);
   });
 
   it('an abort ends the wait at once: AbortError, nothing created, the write in flight unaffected', async () => {
     const dir = tempDir();
-    const limited = limitedFileSystem(2);
-    const release = limited.holdFsync('a');
-    const a = writeDurable(join(dir, 'a'), 'A', { fs: limited.fs });
-    await until(() => limited.peak() === 2);
+    const { limited, written, release } = await writeHoldingBoth(dir);
     const controller = new AbortController();
     const b = writeDurable(join(dir, 'b'), 'B', { fs: limited.fs, signal: controller.signal });
     await until(() => limited.shortages() > 0);
@@ -166,7 +168,7 @@ describe('in-process, on a seam that models a descriptor limit', () => {
     expect(isAbortError(error)).toBe(true);
     expect(leftoverTemps(dir).filter((name) => name.includes('.b.'))).toEqual([]);
     release();
-    await expect(a).resolves.toMatchObject({ bytesWritten: 1 });
+    await expect(written).resolves.toMatchObject({ bytesWritten: 1 });
     expect(() => readFileSync(join(dir, 'b'))).toThrow();
   });
 
