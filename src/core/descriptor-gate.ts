@@ -4,12 +4,13 @@
  * `ENFILE`) and the library itself holds some on the same file system, one of them will be
  * closed soon, and the open can be tried again then.
  *
- * A gate counts the descriptors its file system's async effects opened (or are opening) and have
- * not closed ({@link DescriptorGate.opening}, {@link DescriptorGate.closed}). An operation whose open failed
- * for lack of descriptors first closes whatever it holds, then waits ({@link DescriptorGate.wait})
- * and tries again from its first open: nobody waits while holding a descriptor, so waiters can
- * never hold every descriptor while each waits for another's (a burst of writes would: each holds
- * its directory and waits for a temp file).
+ * A gate counts the descriptors its file system's async effects opened (or are opening) and
+ * have not closed ({@link DescriptorGate.opening}, {@link DescriptorGate.closed}), and those the
+ * write worker holds for the calling thread. An operation whose open failed for lack of
+ * descriptors first closes whatever it holds, then waits ({@link DescriptorGate.wait}) and tries
+ * again from its first open: nobody waits while holding a descriptor, so waiters can never hold
+ * every descriptor while each waits for another's (a burst of writes would: each holds its
+ * directory and waits for a temp file).
  *
  * Waiters try again one at a time, in arrival order, so that they do not all rush at the free
  * descriptors at once, each taking one (its directory) and finding none for its temp file: the
@@ -21,8 +22,8 @@
  * closed theirs); one that is short again goes back to the head of the line and the turn waits
  * for closes again. When the library holds no descriptor any more, nothing of ours will be closed:
  * each waiter in turn tries once more and fails with the shortage if it still finds none (a lone
- * write that finds no descriptor thus tries twice). Only the async driver waits; the sync driver
- * cannot, and fails as it always did.
+ * write that finds no descriptor thus tries twice; one whose try overlapped a close of ours gets
+ * one try more). Only the async driver waits; the sync driver cannot, and fails as it always did.
  *
  * @internal
  * @module

@@ -11,6 +11,7 @@ import { constants } from 'node:fs';
 import { createDescriptorGate, isDescriptorShortage, type DescriptorGate, type DescriptorTurn } from './descriptor-gate.js';
 import type { DurableFileHandle, DurableFileSystem, DurableStats } from './file-system.js';
 import type { Effect } from './effect.js';
+import { hostPlatform, type Platform } from './platform.js';
 
 /** An open file in either mode: the descriptor (sync) or the handle (async). */
 export interface OpenFile {
@@ -24,12 +25,28 @@ export type FlushMethod = 'fsync' | 'fdatasync';
 /** Whether a directory fsync must succeed, or may be refused by the platform. */
 export type DirectorySyncPolicy = 'required' | 'best-effort';
 
+/**
+ * The directory-sync policy an operation follows, the caller's option resolved for the platform
+ * (`checkDirectorySync`): `'unavailable'` where the platform offers no directory flush (Windows):
+ * no directory is opened, and the result reports the directory as not flushed.
+ */
+export type DirectorySyncRule = DirectorySyncPolicy | 'unavailable';
+
 /** `O_WRONLY | O_CREAT | O_EXCL`: the temporary file is always a new inode of our own. */
 export const CREATE_EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
 /** `O_RDONLY | O_DIRECTORY` where the platform has it: how a directory is opened to fsync it. */
 export const OPEN_DIRECTORY = constants.O_RDONLY | (constants.O_DIRECTORY ?? 0);
-/** `O_RDONLY`: enough to fsync a file on Linux and macOS. */
-export const OPEN_READ = constants.O_RDONLY;
+/**
+ * How an existing file is opened to be flushed: `O_RDONLY`, enough on Linux and macOS; `O_RDWR`
+ * on Windows, where `FlushFileBuffers` (Node's `fsync`) needs a handle with write access, as
+ * PostgreSQL's `fsync_fname` opens a file on every platform.
+ */
+export function openToFlush(platform: Platform): number {
+  return platform === 'windows' ? constants.O_RDWR : constants.O_RDONLY;
+}
+
+/** {@link openToFlush} for this platform. */
+export const OPEN_TO_FLUSH = openToFlush(hostPlatform);
 
 function handleOf(file: OpenFile): DurableFileHandle {
   if (file.handle === undefined) throw new Error('durable-write internal error: a descriptor was used in async mode');
@@ -64,11 +81,10 @@ export interface FileIo {
    * After an open failed with `error`: waits until descriptors this file system's async effects
    * opened are closed, so that the open may be tried again (`descriptor-gate.ts`), or until
    * `signal` fires. `turn` is the turn the failed try had, if it followed such a wait. Throws
-   * `error` when it is no lack of descriptors (`EMFILE`, `ENFILE`; a turn is then passed on), when
-   * a try after a wait is short again while none of ours is open, and always in sync mode, which
-   * cannot wait. Returns the
-   * turn to pass on once the next try succeeded (`undefined` after an abort). No step: `onStep`
-   * does not see it. The caller closes what it holds before it waits.
+   * `error` when it is no lack of descriptors (`EMFILE`, `ENFILE`; a turn is then passed on),
+   * when a try after a wait is short again while none of ours is open, and always in sync mode,
+   * which cannot wait. Returns the turn to pass on once the next try succeeded (`undefined` after
+   * an abort). No step: `onStep` does not see it. The caller closes what it holds before it waits.
    */
   descriptorFreed(error: unknown, signal: AbortSignal | undefined, turn: DescriptorTurn | undefined): Effect<DescriptorTurn | undefined>;
   /** The descriptors this file system's async effects hold; the write worker counts its writes in too, since they free descriptors when they end. */
@@ -188,7 +204,7 @@ function primitivesOver(fs: DurableFileSystem): FileIo {
       sync: () => {
         throw error;
       },
-      async: () => {
+      async: async () => {
         if (!isDescriptorShortage(error)) {
           // A try that failed for another reason holds no descriptor: the next waiter may try.
           turn?.pass();

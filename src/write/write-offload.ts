@@ -10,7 +10,8 @@
  * - it runs on Node's own file system (no `fs` seam: fault injection and the crash simulator
  *   keep the general path), with no `signal`, no `onStep` and no temp-file hook;
  * - its data is a string or an `ArrayBufferView` of at most {@link MAX_OFFLOADED_BYTES} (copied
- *   to the worker; for larger data the round trips are a small part of the cost);
+ *   to the worker; for larger data the round trips are a small part of the cost), on a buffer
+ *   that cannot change its length (not a resizable `ArrayBuffer` nor a growable one);
  * - the target's directory exists (no parents to create);
  * - the worker is up and idle (a process's second eligible call starts it, so that a process
  *   that writes once never pays for a thread; calls take the general path until it has loaded,
@@ -206,14 +207,19 @@ function lendDescriptors(): (short: boolean) => void {
   };
 }
 
-/** Hands a job to the worker, transferring its bytes: its reply. */
+/** Hands a job to the worker, transferring its bytes: its reply (a rejection if it could not be sent). */
 function post(ready: Ready, job: JobArguments, data: string | Uint8Array<ArrayBuffer>): Promise<Reply> {
   const id = (lastId += 1);
-  const giveBack = lendDescriptors();
-  const reply = new Promise<Reply>((resolve, reject) => ready.jobs.set(id, { resolve, reject, giveBack }));
   ready.worker.ref();
-  ready.worker.postMessage({ ...job, id, data } satisfies WriteJob, typeof data === 'string' ? [] : [data.buffer]);
-  return reply;
+  try {
+    ready.worker.postMessage({ ...job, id, data } satisfies WriteJob, typeof data === 'string' ? [] : [data.buffer]);
+  } catch (error) {
+    if (ready.jobs.size === 0) ready.worker.unref();
+    return Promise.reject(error);
+  }
+  // The reply comes in a later turn of the event loop: registering the job now is in time.
+  const giveBack = lendDescriptors();
+  return new Promise<Reply>((resolve, reject) => ready.jobs.set(id, { resolve, reject, giveBack }));
 }
 
 /** The reservation of a directory's fsync a call on the worker holds, if any (`directory-fsync-group.ts`). */
