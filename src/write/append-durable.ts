@@ -245,6 +245,12 @@ function* appendBytes(io: FileIo, file: OpenFile, bytes: Uint8Array, path: strin
   }
 }
 
+/** The abort check, then {@link openToAppend}: a named generator (an inline generator closure costs ~20 µs per call). */
+function* openUnlessAborted(io: FileIo, plan: AppendPlan, resolved: ResolvedTarget, ctx: FailureContext): Operation<{ file: OpenFile; created: boolean }> {
+  throwIfAborted(plan.signal, 'open', ctx);
+  return yield* openToAppend(io, resolved.path, resolved.stats !== undefined, ctx);
+}
+
 /**
  * The first phase, run in call order: target resolved (unless `resolvedEarlier`), parents
  * created, the file opened (created if absent, its mode set), its size read, every byte written.
@@ -261,10 +267,7 @@ function* appendOperation(plan: AppendPlan, resolvedEarlier: ResolvedTarget | un
   }
   const parents =
     plan.createParents && !resolved.directoryExists ? yield* createDirectories(io, nodePath.dirname(resolved.path), plan.directorySync, ctx) : NONE_CREATED;
-  const { file, created } = yield* whenDescriptorsFree(io, plan.signal, function* () {
-    throwIfAborted(plan.signal, 'open', ctx);
-    return yield* openToAppend(io, resolved.path, resolved.stats !== undefined, ctx);
-  });
+  const { file, created } = yield* whenDescriptorsFree(io, plan.signal, () => openUnlessAborted(io, plan, resolved, ctx));
   let offset = 0;
   try {
     if (created && plan.mode !== undefined) yield* attempt('chmod', io.chmod(file, plan.mode), ctx);
