@@ -11,6 +11,7 @@ import { IpmitoolPowerController } from '../src/power/ipmitool.js';
 import { RedfishPowerController } from '../src/power/redfish.js';
 import { FakePowerController } from '../src/testing/fake-power-controller.js';
 import { createCrashSimulator } from '../src/testing/crash-simulator/crash-simulator.js';
+import { appendDurable, appendDurableSync } from '../src/write/append-durable.js';
 import { fsyncDirectory, fsyncDirectorySync } from '../src/write/fsync-directory.js';
 import { fsyncFile, fsyncFileSync } from '../src/write/fsync-file.js';
 import { renameDurable, renameDurableSync } from '../src/write/rename-durable.js';
@@ -39,6 +40,8 @@ describe('an unknown option name', () => {
   const calls: readonly [string, (options: never) => unknown, string, string][] = [
     ['writeDurable', (o) => writeDurable(file, 'x', o), 'createParent', 'createParents'],
     ['writeDurableSync', (o) => writeDurableSync(file, 'x', o), 'directorSync', 'directorySync'],
+    ['appendDurable', (o) => appendDurable(file, 'x', o), 'creatParents', 'createParents'],
+    ['appendDurableSync', (o) => appendDurableSync(file, 'x', o), 'flsuh', 'flush'],
     ['renameDurable', (o) => renameDurable(file, `${file}2`, o), 'flsh', 'flush'],
     ['renameDurableSync', (o) => renameDurableSync(file, `${file}2`, o), 'directorysync', 'directorySync'],
     ['fsyncFile', (o) => fsyncFile(file, o), 'singal', 'signal'],
