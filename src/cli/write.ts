@@ -121,7 +121,8 @@ export const writeCommand = defineCommand({
         createParents: values['create-parents'] === true,
         mode,
         flush: values.fdatasync === true ? 'fdatasync' : 'fsync',
-        directorySync: values['best-effort-dir-sync'] === true ? 'best-effort' : 'required',
+        // Left to the library's default for the platform: 'required', except on Windows (no directory flush there).
+        directorySync: values['best-effort-dir-sync'] === true ? 'best-effort' : undefined,
         signal,
       }).catch((error: unknown) => {
         throw refusal !== undefined && !signal.aborted ? refusal : error;

@@ -11,8 +11,10 @@
  */
 import * as nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type DirectorySyncPolicy, type FlushMethod } from './file-io.js';
+import { directoryFlushRequired } from './failure.js';
+import { type DirectorySyncPolicy, type DirectorySyncRule, type FlushMethod } from './file-io.js';
 import { nodeFileSystem, type DurableFileSystem } from './file-system.js';
+import { hostPlatform, RENAME_RETRY_MS, type Platform } from './platform.js';
 
 /** A `TypeError` with Node's `ERR_INVALID_ARG_TYPE` code: an argument of the wrong type. */
 export function invalidArgType(message: string): TypeError {
@@ -96,7 +98,7 @@ export function optionsObject(
 }
 
 /** The absolute path for a `string | URL` argument named `name` of `operation`, its `..` left for the kernel. */
-export function checkPath(value: unknown, name: string, operation: string): string {
+export function checkPath(value: unknown, name: string, operation: string, platform: Platform = hostPlatform): string {
   let path: string;
   if (typeof value === 'string') path = value;
   else if (value instanceof URL) {
@@ -109,8 +111,17 @@ export function checkPath(value: unknown, name: string, operation: string): stri
   }
   if (path === '') throw invalidArgValue(`${operation}: ${name} must not be empty`);
   if (path.includes('\u0000')) throw invalidArgValue(`${operation}: ${name} must not contain a NUL byte`);
-  // Absolute, but not normalised: `..` after a symlinked directory is for the kernel to resolve
-  // (it leads to the parent of the link's target), never for a lexical path.resolve.
+  return absolutePath(path, platform);
+}
+
+/**
+ * `path` made absolute as the platform resolves it. POSIX: not normalised, since `..` after a
+ * symlinked directory is for the kernel to resolve (it leads to the parent of the link's target),
+ * never for a lexical `path.resolve`. Windows: `path.resolve`, in `\` separators, since Win32
+ * itself resolves `.` and `..` lexically before the file system sees a path.
+ */
+function absolutePath(path: string, platform: Platform): string {
+  if (platform === 'windows') return nodePath.win32.resolve(path);
   return nodePath.isAbsolute(path) ? path : `${process.cwd()}/${path}`;
 }
 
@@ -154,9 +165,29 @@ export function checkFlush(value: unknown, operation: string, acceptsTrue = fals
   return checkChoice(value, ['fsync', 'fdatasync'], 'fsync', 'flush', operation);
 }
 
-/** The `directorySync` option: `'required'` (the default) or `'best-effort'`. */
-export function checkDirectorySync(value: unknown, operation: string): DirectorySyncPolicy {
-  return checkChoice(value, ['required', 'best-effort'], 'required', 'directorySync', operation);
+/**
+ * The `directorySync` option of an operation on `path`, resolved for the platform. On Linux and
+ * macOS: `'required'` (the default) or `'best-effort'`, as given. On Windows, which offers no
+ * directory flush: `'unavailable'` for the default and `'best-effort'` (no directory is opened; the
+ * result reports it unflushed), and an explicit `'required'` is refused before any I/O with a
+ * `DurableWriteError` (code `ENOTSUP`, stage `validate`).
+ */
+export function checkDirectorySync(value: unknown, operation: string, path: string, platform: Platform = hostPlatform): DirectorySyncRule {
+  const policy = checkChoice<DirectorySyncPolicy, undefined>(value, ['required', 'best-effort'], undefined, 'directorySync', operation);
+  if (platform === 'posix') return policy ?? 'required';
+  if (policy === 'required') throw directoryFlushRequired(operation, path);
+  return 'unavailable';
+}
+
+/**
+ * The `renameRetryMs` option: how long, in milliseconds, a rename refused with `EPERM`, `EACCES`
+ * or `EBUSY` is retried. Windows only (another process holding the file is transient there); by
+ * default {@link RENAME_RETRY_MS}`.async` or `.sync` by `mode`, at most `.max`. Elsewhere such a
+ * refusal is permanent: the option is checked, and the window is 0.
+ */
+export function checkRenameRetry(value: unknown, mode: CallMode, operation: string, platform: Platform = hostPlatform): number {
+  const window = checkInteger(value, 0, RENAME_RETRY_MS.max, 'renameRetryMs', operation) ?? RENAME_RETRY_MS[mode];
+  return platform === 'windows' ? window : 0;
 }
 
 /** A boolean, or `fallback` when undefined. */

@@ -15,7 +15,11 @@
  */
 import { AbortError, DurableWriteError } from '../core/errors.js';
 import { throwIfAborted } from '../core/failure.js';
+import { hostPlatform, type Platform } from '../core/platform.js';
 import { runProgram } from '../core/run-program.js';
+
+/** The program run when the caller names none: GNU coreutils' `sync`. */
+export const DEFAULT_SYNC_PROGRAM = 'sync';
 
 /** glibc's `strerror()` texts (the C locale) for the errnos a sync or an open can report. */
 const STRERROR_C: Readonly<Record<string, string>> = {
@@ -68,12 +72,28 @@ export interface SyncProgramCall {
   /** The path the call is about (syncfs only). */
   readonly path?: string | undefined;
   readonly signal?: AbortSignal | undefined;
-  /** The program to run. */
-  readonly syncProgram: string;
+  /** The program to run; `undefined` for the default, {@link DEFAULT_SYNC_PROGRAM}, which Windows lacks. */
+  readonly syncProgram: string | undefined;
+}
+
+/**
+ * The refusal of `syncAll` or `syncFilesystem` on Windows without a `syncProgram`: Windows has no
+ * `sync(2)` or `syncfs(2)`, and no coreutils `sync` to reach them (code `ENOTSUP`).
+ */
+export function syncUnsupported(call: Pick<SyncProgramCall, 'stage' | 'path'>): DurableWriteError {
+  const name = call.stage === 'sync' ? 'syncAll' : 'syncFilesystem';
+  return new DurableWriteError(
+    `${name} is not supported on Windows: it has no ${call.stage}(2), and flushing a whole volume (FlushFileBuffers on the volume) ` +
+      'needs administrative rights. Nothing is needed for files written with writeDurable, writeDurableJson, openDurable, ' +
+      'createDurableWriteStream or the compat functions (each is flushed before its call resolves), nor after fsyncFile; ' +
+      "to flush other programs' data, pass syncProgram: a program of your choice, run with the arguments coreutils sync takes " +
+      `(${call.stage === 'sync' ? 'none' : '--file-system -- PATH'}), such as Sysinternals' sync.exe for syncAll (as an administrator)`,
+    { code: 'ENOTSUP', stage: call.stage, path: call.path },
+  );
 }
 
 /** Runs `sync` and resolves once it exited 0; rejects with a typed error otherwise. */
-export async function runSyncProgram(call: SyncProgramCall): Promise<void> {
+export async function runSyncProgram(call: SyncProgramCall & { readonly syncProgram: string }): Promise<void> {
   const { stage, path, syncProgram } = call;
   const what = stage === 'sync' ? 'sync(2)' : `syncfs(2) on ${JSON.stringify(path)}`;
   const outcome = await runProgram(syncProgram, call.args, {
@@ -127,10 +147,12 @@ export async function runSyncProgram(call: SyncProgramCall): Promise<void> {
 
 /**
  * The flow both `syncAll` and `syncFilesystem` follow: reject if already aborted; call the fs
- * seam's own flush when it has one (then honour an abort that came meanwhile); else run `sync`.
+ * seam's own flush when it has one (then honour an abort that came meanwhile); else run `sync`,
+ * or on Windows, without a `syncProgram`, reject at once ({@link syncUnsupported}).
  */
 export async function flushThroughSeamOrProgram(
   call: SyncProgramCall & { readonly seamFlush: (() => Promise<void>) | undefined },
+  platform: Platform = hostPlatform,
 ): Promise<void> {
   const where = { path: call.path };
   throwIfAborted(call.signal, call.stage, where);
@@ -139,5 +161,6 @@ export async function flushThroughSeamOrProgram(
     throwIfAborted(call.signal, call.stage, where);
     return;
   }
-  await runSyncProgram(call);
+  if (call.syncProgram === undefined && platform === 'windows') throw syncUnsupported(call);
+  await runSyncProgram({ ...call, syncProgram: call.syncProgram ?? DEFAULT_SYNC_PROGRAM });
 }

@@ -25,7 +25,10 @@ export interface SyncAllOptions {
    */
   readonly fs?: Pick<DurableFileSystem, 'sync'> | undefined;
   /**
-   * The coreutils `sync` program to run, a name looked up on PATH or a path. Default `'sync'`.
+   * The coreutils `sync` program to run, a name looked up on PATH or a path. Default `'sync'`;
+   * on Windows, none: without this option `syncAll` rejects there (code `ENOTSUP`), and with it
+   * the program is run with no arguments (Sysinternals' `sync.exe` flushes every volume so,
+   * given administrative rights).
    */
   readonly syncProgram?: string | undefined;
 }
@@ -43,6 +46,11 @@ export interface SyncAllOptions {
  * with an `AbortError` when `options.signal` fires.
  *
  * Call it before a hard power action: `await syncAll(); await power.reset()`.
+ *
+ * On Windows, which has no `sync(2)`, it rejects at once with a `DurableWriteError` of code
+ * `'ENOTSUP'` (stage `'sync'`) unless `options.syncProgram` names a program to run or
+ * `options.fs` has its own `sync()`: files written with `writeDurable` need no sync there, as
+ * anywhere, since each is flushed before its call resolves.
  *
  * @example
  * ```ts
@@ -71,7 +79,8 @@ export interface SyncFilesystemOptions {
   readonly fs?: Pick<DurableFileSystem, 'syncfs'> | undefined;
   /**
    * The GNU coreutils `sync` program (8.24 or later, for `--file-system`), a name looked up on
-   * PATH or a path. Default `'sync'`.
+   * PATH or a path, run with `--file-system -- PATH`. Default `'sync'`; on Windows, none: without
+   * this option `syncFilesystem` rejects there (code `ENOTSUP`).
    */
   readonly syncProgram?: string | undefined;
 }
@@ -86,7 +95,9 @@ export interface SyncFilesystemOptions {
  * `'syncfs'`, `path` is `path` and `code` the errno name (`EIO`, `ENOSPC`, `EDQUOT`...); a path
  * that cannot be opened rejects the same way (`ENOENT`, `EACCES`...). A missing program rejects
  * with `code` `'ENOENT'` and a message naming the program and the coreutils package; an old one
- * without `--file-system`, with `'ENOSYS'`. `options.signal` rejects with an `AbortError`.
+ * without `--file-system`, with `'ENOSYS'`. `options.signal` rejects with an `AbortError`. On
+ * Windows, which has no `syncfs(2)`, it rejects at once with code `'ENOTSUP'` (stage `'syncfs'`)
+ * unless `options.syncProgram` or a seam's `syncfs` is given.
  *
  * @example
  * ```ts
@@ -132,7 +143,7 @@ function isFlushSeam(value: unknown): value is FlushSeam {
 function checkSyncOptions(value: unknown, operation: string): CheckedSyncOptions {
   const o = optionsObject(value, ['signal', 'fs', 'syncProgram'], operation);
   const signal = checkSignal(o['signal'], operation);
-  const syncProgram = checkString(o['syncProgram'], 'sync', 'syncProgram', operation);
+  const syncProgram = checkString(o['syncProgram'], undefined, 'syncProgram', operation);
   const fs = o['fs'];
   if (fs !== undefined && !isFlushSeam(fs)) {
     throw invalidArgType(`${operation}: fs must be an object whose sync and syncfs, if any, are functions; received ${describeValue(fs)}`);

@@ -9,7 +9,7 @@ import * as nodePath from 'node:path';
 import { perform, type Operation } from '../core/effect.js';
 import { errnoCode, type DurableWriteError } from '../core/errors.js';
 import { wrapError, type FailureContext } from '../core/failure.js';
-import type { DirectorySyncPolicy, FileIo } from '../core/file-io.js';
+import type { DirectorySyncRule, FileIo } from '../core/file-io.js';
 import { flushDirectory } from './flush.js';
 
 /** The directories {@link createDirectories} made, and the directory fsyncs refused under `'best-effort'`. */
@@ -29,7 +29,7 @@ export const NONE_CREATED: CreatedDirectories = { created: [], refused: [] };
 export function* createDirectories(
   io: FileIo,
   dir: string,
-  policy: DirectorySyncPolicy,
+  policy: DirectorySyncRule,
   ctx: FailureContext,
 ): Operation<CreatedDirectories> {
   const missing: string[] = [];

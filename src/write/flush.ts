@@ -1,6 +1,7 @@
 /**
  * Flushing by path: a file (`open`, `fsync`/`fdatasync`, `close`) and a directory (`open` with
- * `O_DIRECTORY`, `fsync`, `close`), the latter under the caller's {@link DirectorySyncPolicy}.
+ * `O_DIRECTORY`, `fsync`, `close`), the latter under the caller's policy resolved for the
+ * platform ({@link DirectorySyncRule}: on Windows no directory is flushed, and that is reported).
  * An operation that renames opens the directory first and holds it ({@link holdDirectory}), so
  * that running out of descriptors (EMFILE) or a refused open fails before anything changes, and
  * after the rename only the directory fsync itself can fail. Asynchronously, an open that finds
@@ -13,15 +14,16 @@
 import type { DescriptorTurn } from '../core/descriptor-gate.js';
 import { perform, type Effect, type Operation } from '../core/effect.js';
 import { errnoCode, isDurableWriteError, type DurableWriteError } from '../core/errors.js';
-import { attempt, quietly, type FailureContext } from '../core/failure.js';
-import { OPEN_DIRECTORY, OPEN_READ, type DirectorySyncPolicy, type FileIo, type FlushMethod, type OpenFile } from '../core/file-io.js';
+import { attempt, directoryFlushUnavailable, quietly, type FailureContext } from '../core/failure.js';
+import { OPEN_DIRECTORY, openToFlush, type DirectorySyncRule, type FileIo, type FlushMethod, type OpenFile } from '../core/file-io.js';
+import { hostPlatform, type Platform } from '../core/platform.js';
 import { sharedDirectoryFsync } from './directory-fsync-group.js';
 
 /** What became of a directory fsync. */
 export interface DirectorySyncOutcome {
   /** The directory was opened and fsynced successfully. */
   readonly synced: boolean;
-  /** Why it was not, under `'best-effort'` (the platform or file system refused it). */
+  /** Why it was not: under `'best-effort'` the refusal, under `'unavailable'` the report that the platform offers none. */
   readonly error: DurableWriteError | undefined;
 }
 
@@ -54,9 +56,17 @@ export function* whenDescriptorsFree<T>(io: FileIo, signal: AbortSignal | undefi
   }
 }
 
-/** `open(path, O_RDONLY)` (waiting for a descriptor, see {@link whenDescriptorsFree}), `fsync`/`fdatasync`, `close` (checked). */
-export function* flushFile(io: FileIo, path: string, method: FlushMethod, ctx: FailureContext): Operation<void> {
-  const file: OpenFile = yield* whenDescriptorsFree(io, undefined, () => attempt('open', io.open(path, OPEN_READ), ctx, `opening ${path} to flush it`));
+/**
+ * `open(path, O_RDONLY)` (waiting for a descriptor, see {@link whenDescriptorsFree}), `fsync`/`fdatasync`,
+ * `close` (checked). On Windows `open(path, O_RDWR)`: `FlushFileBuffers` needs write access, so a
+ * file this process may not write cannot be flushed there, and the error says so.
+ */
+export function* flushFile(io: FileIo, path: string, method: FlushMethod, ctx: FailureContext, platform: Platform = hostPlatform): Operation<void> {
+  const what =
+    platform === 'windows'
+      ? `opening ${path} for writing to flush it (Windows flushes a file only through a handle with write access: a read-only file, or one this process may not write, cannot be flushed)`
+      : `opening ${path} to flush it`;
+  const file: OpenFile = yield* whenDescriptorsFree(io, undefined, () => attempt('open', io.open(path, openToFlush(platform)), ctx, what));
   try {
     yield* attempt('flush', io.flush(file, method), ctx);
   } catch (error) {
@@ -66,22 +76,30 @@ export function* flushFile(io: FileIo, path: string, method: FlushMethod, ctx: F
   yield* attempt('close', io.close(file), ctx, `closing ${path} after flushing it`);
 }
 
-/** A directory opened to be fsynced later; `file` is undefined when the platform refused it under `'best-effort'`. */
+/**
+ * A directory opened to be fsynced later; `file` is undefined when the platform refused it under
+ * `'best-effort'`, or offers no directory flush (`'unavailable'`).
+ */
 export interface HeldDirectory {
   readonly path: string;
   readonly file: OpenFile | undefined;
-  /** The refusal, under `'best-effort'`. */
+  /** The refusal, under `'best-effort'`; under `'unavailable'`, the report that no flush is offered. */
   readonly refused: DurableWriteError | undefined;
 }
 
 /** Whether `error` is a refusal that `policy` tolerates. */
-function tolerated(error: unknown, policy: DirectorySyncPolicy): error is DurableWriteError {
+function tolerated(error: unknown, policy: DirectorySyncRule): error is DurableWriteError {
   const code = errnoCode(error);
   return policy === 'best-effort' && isDurableWriteError(error) && code !== undefined && REFUSALS.has(code);
 }
 
-/** `open(dir, O_RDONLY|O_DIRECTORY)`, held for {@link syncHeldDirectory}; a refusal is tolerated under `'best-effort'`. */
-export function* holdDirectory(io: FileIo, dir: string, policy: DirectorySyncPolicy, ctx: FailureContext): Operation<HeldDirectory> {
+/**
+ * `open(dir, O_RDONLY|O_DIRECTORY)`, held for {@link syncHeldDirectory}; a refusal is tolerated
+ * under `'best-effort'`. Under `'unavailable'` (Windows) nothing is opened: the directory is
+ * reported unflushed.
+ */
+export function* holdDirectory(io: FileIo, dir: string, policy: DirectorySyncRule, ctx: FailureContext): Operation<HeldDirectory> {
+  if (policy === 'unavailable') return { path: dir, file: undefined, refused: directoryFlushUnavailable(dir, ctx) };
   try {
     const file = yield* attempt('open', io.open(dir, OPEN_DIRECTORY), ctx, `opening the directory ${dir}`);
     return { path: dir, file, refused: undefined };
@@ -117,7 +135,7 @@ function directoryFsync(io: FileIo, held: HeldDirectory, file: OpenFile): Effect
  * unless `policy` tolerates it; once it succeeded, the close cannot lose anything and its
  * failure is ignored.
  */
-export function* syncHeldDirectory(io: FileIo, held: HeldDirectory, policy: DirectorySyncPolicy, ctx: FailureContext): Operation<DirectorySyncOutcome> {
+export function* syncHeldDirectory(io: FileIo, held: HeldDirectory, policy: DirectorySyncRule, ctx: FailureContext): Operation<DirectorySyncOutcome> {
   const file = held.file;
   if (file === undefined) return { synced: false, error: held.refused };
   try {
@@ -131,11 +149,14 @@ export function* syncHeldDirectory(io: FileIo, held: HeldDirectory, policy: Dire
   return { synced: true, error: undefined };
 }
 
-/** `open(dir, O_RDONLY|O_DIRECTORY)` (waiting for a descriptor, see {@link whenDescriptorsFree}), `fsync`, `close`, tolerating a refusal under `'best-effort'`. */
+/**
+ * `open(dir, O_RDONLY|O_DIRECTORY)` (waiting for a descriptor, see {@link whenDescriptorsFree}),
+ * `fsync`, `close`, tolerating a refusal under `'best-effort'`; no I/O under `'unavailable'`.
+ */
 export function* flushDirectory(
   io: FileIo,
   dir: string,
-  policy: DirectorySyncPolicy,
+  policy: DirectorySyncRule,
   ctx: FailureContext,
 ): Operation<DirectorySyncOutcome> {
   const held = yield* whenDescriptorsFree(io, undefined, () => holdDirectory(io, dir, policy, { ...ctx, tmpPath: undefined }));

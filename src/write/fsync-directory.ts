@@ -16,7 +16,10 @@ export interface FsyncDirectoryOptions {
   /**
    * `'required'`: any failure rejects. `'best-effort'`: a platform that refuses to open or
    * fsync a directory (EINVAL, ENOTSUP, EPERM, EISDIR...) resolves with `synced: false` and the
-   * error; an I/O error still rejects. Default `'required'`.
+   * error; an I/O error still rejects. Default `'required'` on Linux and macOS. On Windows, which
+   * offers no directory flush, the default and `'best-effort'` open nothing and resolve with
+   * `synced: false` and an error of code `ENOTSUP`; `'required'` rejects (code `ENOTSUP`, stage
+   * `validate`).
    */
   readonly directorySync?: DirectorySyncPolicy | undefined;
   /** Rejects with an `AbortError` if fired before the directory is opened. Default: none. */
@@ -30,9 +33,9 @@ export type FsyncDirectorySyncOptions = Omit<FsyncDirectoryOptions, 'signal'>;
 
 /** What became of a directory fsync. */
 export interface FsyncDirectoryResult {
-  /** Whether the directory was fsynced. Always `true` under `'required'`. */
+  /** Whether the directory was fsynced. Always `true` under `'required'`; always `false` on Windows. */
   readonly synced: boolean;
-  /** The refusal tolerated under `'best-effort'`, when `synced` is false. */
+  /** Why `synced` is false: the refusal tolerated under `'best-effort'`, or on Windows the report that it offers no directory flush (code `ENOTSUP`). */
   readonly error: DurableWriteError | undefined;
 }
 
@@ -42,13 +45,14 @@ const OPTION_NAMES = ['directorySync', 'signal', 'fs'] as const satisfies readon
 function prepare(path: unknown, options: unknown, mode: CallMode, operation: string): Operation<DirectorySyncOutcome> {
   const ctx: FailureContext = { operation, path: checkPath(path, 'path', operation) };
   const { options: o, fs, signal } = fileOperationOptions(options, OPTION_NAMES, mode, operation);
-  const policy = checkDirectorySync(o['directorySync'], operation);
+  const policy = checkDirectorySync(o['directorySync'], operation, ctx.path);
   throwIfAborted(signal, 'flush-directory', ctx);
   return flushDirectory(fileIo(fs), ctx.path, policy, ctx);
 }
 
 /**
- * Flushes the directory at `path`: `open(path, O_RDONLY|O_DIRECTORY)`, `fsync`, `close`.
+ * Flushes the directory at `path`: `open(path, O_RDONLY|O_DIRECTORY)`, `fsync`, `close`. On
+ * Windows, which offers no directory flush, no syscall: `{ synced: false, error }` (see the option).
  *
  * Guarantees: on resolve, every entry created, renamed or removed in the directory before the
  * call is on stable storage (the entries, not the files' data: fsync each file for that). A new

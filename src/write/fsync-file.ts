@@ -35,7 +35,9 @@ function prepare(path: unknown, options: unknown, mode: CallMode, operation: str
 }
 
 /**
- * Flushes the file at `path`: `open(path, O_RDONLY)`, `fsync` (or `fdatasync`), `close`.
+ * Flushes the file at `path`: `open(path, O_RDONLY)`, `fsync` (or `fdatasync`), `close`. On
+ * Windows `open(path, O_RDWR)`: `FlushFileBuffers` needs a handle with write access, so a file this
+ * process may not write cannot be flushed there (stage `open`, the message says why).
  *
  * Guarantees: on resolve, everything written to the file before the call, by any descriptor, is
  * on stable storage. It does not make the file's name durable: fsync its directory for that

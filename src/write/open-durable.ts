@@ -14,7 +14,7 @@ import { toBytes, isBytesLike } from '../core/bytes.js';
 import { perform, runAsync, runSync, type Effect, type Operation } from '../core/effect.js';
 import { AbortError, DurableWriteError, errnoCode } from '../core/errors.js';
 import { attempt, quietly, throwIfAborted, wrapError, type FailureContext } from '../core/failure.js';
-import { fileIo, type FileIo, type OpenFile } from '../core/file-io.js';
+import { fileIo, OPEN_TO_FLUSH, type FileIo, type OpenFile } from '../core/file-io.js';
 import type { DurableStats } from '../core/file-system.js';
 import { writeInOrder } from './path-queue.js';
 import {
@@ -100,8 +100,8 @@ export interface PendingFile extends AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Opening the temp file (`O_RDONLY|O_NOFOLLOW`) that another writer left at `tmpPath`. */
-const OPEN_REPLACED = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
+/** Opening the temp file (`O_RDONLY|O_NOFOLLOW`; `O_RDWR` on Windows, to flush it) that another writer left at `tmpPath`. */
+const OPEN_REPLACED = OPEN_TO_FLUSH | (constants.O_NOFOLLOW ?? 0);
 
 type State = 'open' | 'committing' | 'committed' | 'discarded';
 

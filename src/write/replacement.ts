@@ -8,7 +8,9 @@
  *    held, the temp file created (`O_CREAT|O_EXCL`, 0600): everything that can fail for lack of
  *    resources fails here, before anything changes.
  * 4. data written with {@link writeBytes} (by the caller of these phases).
- * 5. {@link completeReplacement}: owner, mode, one flush, close, rename, then the directory fsync.
+ * 5. {@link completeReplacement}: owner, mode, one flush, close, rename (retried on Windows while
+ *    another process holds the file: `rename-retry.ts`), then the directory fsync (skipped and
+ *    reported on Windows, which offers none).
  *    Or {@link abandonReplacement}: the temp file closed and removed, the directory released.
  *
  * @internal
@@ -19,6 +21,7 @@ import * as nodePath from 'node:path';
 import {
   checkBoolean,
   checkDirectorySync,
+  checkRenameRetry,
   checkEncoding,
   checkFlush,
   checkFunction,
@@ -27,15 +30,17 @@ import {
   checkPath,
   invalidArgValue,
   namesDirectory,
+  type CallMode,
 } from '../core/arguments.js';
 import { perform, type EffectObserver, type Operation } from '../core/effect.js';
 import { DurableWriteError, errnoCode } from '../core/errors.js';
 import { attempt, quietly, throwIfAborted, wrapError, type FailureContext } from '../core/failure.js';
-import { CREATE_EXCLUSIVE, fileIo, type DirectorySyncPolicy, type FileIo, type FlushMethod, type OpenFile } from '../core/file-io.js';
+import { CREATE_EXCLUSIVE, fileIo, type DirectorySyncRule, type FileIo, type FlushMethod, type OpenFile } from '../core/file-io.js';
 import type { DurableFileSystem, DurableStats } from '../core/file-system.js';
 import { createDirectories, NONE_CREATED, type CreatedDirectories } from './create-parents.js';
 import { holdDirectory, releaseDirectory, syncHeldDirectory, whenDescriptorsFree, type HeldDirectory } from './flush.js';
 import { holdTemp, releaseTemp } from './held-temps.js';
+import { renameRetrying } from './rename-retry.js';
 import { resolveTarget, type ResolvedTarget } from './resolve-target.js';
 import { tempPathFor } from './temp-name.js';
 import { currentUmask } from './umask.js';
@@ -66,7 +71,10 @@ export interface WritePlan {
   /** Called once the temp file exists, before any data is written (write-file-atomic's `tmpfileCreated`). */
   readonly onTempCreated: ((tmpPath: string) => void | Promise<void>) | undefined;
   readonly flush: FlushMethod;
-  readonly directorySync: DirectorySyncPolicy;
+  /** The `directorySync` option resolved for the platform (`'unavailable'` on Windows unless refused). */
+  readonly directorySync: DirectorySyncRule;
+  /** How long a rename refused for a file another process holds is retried, in ms (`renameRetryMs`; 0 but on Windows). */
+  readonly renameRetryMs: number;
   readonly createParents: boolean;
   readonly signal: AbortSignal | undefined;
   readonly fs: DurableFileSystem;
@@ -91,13 +99,17 @@ const TEMP_NAME_ATTEMPTS = 5;
  */
 const CHOWN_REFUSALS: ReadonlySet<string> = new Set(['EPERM', 'EINVAL', 'ENOSYS', 'ENOTSUP', 'EOPNOTSUPP']);
 
-/** Checks every argument but the data (the options object `o` already name-checked), throwing before any I/O. */
+/**
+ * Checks every argument but the data (the options object `o` already name-checked), throwing
+ * before any I/O; `mode` is the call's (a synchronous call retries a refused rename for less long).
+ */
 export function planWrite(
   path: unknown,
   o: Record<string, unknown>,
   fs: DurableFileSystem,
   signal: AbortSignal | undefined,
   operation: string,
+  mode: CallMode = 'async',
 ): WritePlan {
   const target = checkPath(path, 'path', operation);
   if (o['flag'] !== undefined && o['flag'] !== 'w') {
@@ -121,7 +133,8 @@ export function planWrite(
     requireWritable: false,
     onTempCreated: undefined,
     flush: checkFlush(o['flush'], operation, true),
-    directorySync: checkDirectorySync(o['directorySync'], operation),
+    directorySync: checkDirectorySync(o['directorySync'], operation, target),
+    renameRetryMs: checkRenameRetry(o['renameRetryMs'], mode, operation),
     createParents: checkBoolean(o['createParents'], false, 'createParents', operation),
     signal,
     fs,
@@ -288,7 +301,7 @@ export function* completeReplacement(
     fileOpen = false;
     yield* attempt('close', io.close(file), ctx);
     throwIfAborted(plan.signal, 'rename', ctx);
-    yield* attempt('rename', io.rename(tmpPath, resolved.path), ctx);
+    yield* renameRetrying(io, tmpPath, resolved.path, { windowMs: plan.renameRetryMs, signal: plan.signal }, ctx);
   } catch (error) {
     if (fileOpen && file !== replacement.file) yield* quietly(io.close(file));
     yield* abandonReplacement(io, replacement);

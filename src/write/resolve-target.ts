@@ -84,7 +84,7 @@ export function* resolveTarget(io: FileIo, target: string, ctx: FailureContext):
       throw wrapError('stat', error, ctx);
     }
     // Unnormalised: the next hop's realpath resolves the link's `..` from the directory reached.
-    current = nodePath.isAbsolute(link) ? link : `${dir.path}/${link}`;
+    current = nodePath.isAbsolute(link) ? link : `${dir.path}${nodePath.sep}${link}`;
   }
   throw wrapError('stat', Object.assign(new Error(`too many levels of symbolic links at ${target}`), { code: 'ELOOP' }), ctx);
 }

@@ -248,7 +248,7 @@ export function writeDurableSyncWith(
   additions: PlanAdditions = {},
 ): WriteDurableResult {
   const { options: o, fs, signal } = fileOperationOptions(options, [...WRITE_OPTION_NAMES, ...extraNames], 'sync', operation, true);
-  const plan: WritePlan = { ...planWrite(path, o, fs, signal, operation), ...additions };
+  const plan: WritePlan = { ...planWrite(path, o, fs, signal, operation, 'sync'), ...additions };
   const data = dataOf(o);
   if (!isWholeData(data)) throw invalidArgType(`${operation}: data must be ${ACCEPTED_WHOLE_DATA}; received ${describeValue(data)}`);
   const ctx: FailureContext = { operation, path: plan.target };

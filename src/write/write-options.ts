@@ -36,12 +36,33 @@ export interface WriteDurableOptions {
    */
   readonly flush?: FlushMethod | true | undefined;
   /**
-   * `'required'`: a failed directory fsync rejects. `'best-effort'`: a platform or file system
-   * that refuses to fsync a directory (EINVAL, ENOTSUP, EPERM, EISDIR... as on Windows and some
-   * network file systems) is tolerated and reported in {@link WriteDurableResult.directorySyncErrors};
-   * an I/O error still rejects. Default `'required'`.
+   * `'required'`: a failed directory fsync rejects. `'best-effort'`: a file system that refuses
+   * to fsync a directory (EINVAL, ENOTSUP, EPERM, EISDIR... as some FUSE and network file systems
+   * do) is tolerated and reported in {@link WriteDurableResult.directorySyncErrors}; an I/O error
+   * still rejects.
+   *
+   * Default, per platform: `'required'` on Linux and macOS. On Windows, which offers no directory
+   * flush (`FlushFileBuffers` needs write access, and NTFS documents no flush of a directory), the
+   * directory is neither opened nor flushed: the data is flushed and the rename done, and the
+   * result says `directorySynced: false` with one error of code `ENOTSUP` per directory (as
+   * PostgreSQL and SQLite skip it there); `'best-effort'` does the same, and `'required'` rejects
+   * before anything changes (code `ENOTSUP`, stage `validate`).
    */
   readonly directorySync?: DirectorySyncPolicy | undefined;
+  /**
+   * How long, in milliseconds, a rename refused with `EPERM`, `EACCES` or `EBUSY` is retried on
+   * Windows, where another process holding the target or the temp file open without sharing
+   * delete access (an antivirus scanner, a search indexer, a backup client) refuses it for a while.
+   * Tries back off from 10 ms to 100 ms apart; `signal` ends the wait. When the window has passed,
+   * the call fails as any failed rename does (temp file removed, target untouched), the message
+   * naming the likely cause. An integer from 0 (no retry) to 60000.
+   *
+   * Default, per platform: on Windows `10000` for the asynchronous functions and `1000` for the
+   * synchronous ones, which block their thread meanwhile (atomically retries for 7500 and 1000,
+   * graceful-fs for 60000). On Linux and macOS such a refusal is permanent and the option has no
+   * effect: one rename, as ever.
+   */
+  readonly renameRetryMs?: number | undefined;
   /**
    * Create missing parent directories (mode `0o777 & ~umask`), fsyncing the parent of each one
    * created so that the whole path survives a crash, as fs-extra's `outputFile` would need.
@@ -78,9 +99,12 @@ export interface WriteDurableResult {
   readonly path: string;
   /** How many bytes the file now holds. */
   readonly bytesWritten: number;
-  /** Whether every directory fsync succeeded (false only under `directorySync: 'best-effort'`). */
+  /** Whether every directory fsync succeeded (false only under `directorySync: 'best-effort'`, and on Windows). */
   readonly directorySynced: boolean;
-  /** The directory fsyncs the platform refused under `'best-effort'`; empty otherwise. */
+  /**
+   * The directory fsyncs the platform refused under `'best-effort'`, and on Windows those it
+   * does not offer (code `ENOTSUP`, stage `flush-directory`); empty otherwise.
+   */
   readonly directorySyncErrors: readonly DurableWriteError[];
   /** Directories created by `createParents`, outermost first. */
   readonly createdDirectories: readonly string[];
@@ -88,5 +112,5 @@ export interface WriteDurableResult {
 
 /** The names of {@link WriteDurableOptions}, for the prologue's unknown-name check. */
 export const WRITE_OPTION_NAMES = [
-  'encoding', 'mode', 'flush', 'directorySync', 'createParents', 'signal', 'fs', 'onStep', 'flag', 'owner',
+  'encoding', 'mode', 'flush', 'directorySync', 'createParents', 'signal', 'fs', 'onStep', 'flag', 'owner', 'renameRetryMs',
 ] as const satisfies readonly (keyof WriteDurableOptions)[];

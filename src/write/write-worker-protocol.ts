@@ -8,7 +8,7 @@
  * @module
  */
 import { DurableWriteError, FlushError, isFlushError, type DurableWriteStage } from '../core/errors.js';
-import type { DirectorySyncPolicy, FlushMethod } from '../core/file-io.js';
+import type { DirectorySyncRule, FlushMethod } from '../core/file-io.js';
 import type { DurableStats } from '../core/file-system.js';
 import type { ResolvedTarget } from './resolve-target.js';
 import type { WriteDurableResult } from './write-options.js';
@@ -29,7 +29,8 @@ export interface WriteJob {
   readonly keepOwner: boolean;
   readonly requireWritable: boolean;
   readonly flush: FlushMethod;
-  readonly directorySync: DirectorySyncPolicy;
+  readonly directorySync: DirectorySyncRule;
+  readonly renameRetryMs: number;
   readonly createParents: boolean;
 }
 

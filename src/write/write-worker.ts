@@ -33,6 +33,7 @@ function run(job: WriteJob): WorkerMessage {
     onTempCreated: undefined,
     flush: job.flush,
     directorySync: job.directorySync,
+    renameRetryMs: job.renameRetryMs,
     createParents: job.createParents,
     signal: undefined,
     fs: nodeFileSystem,
