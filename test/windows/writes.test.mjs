@@ -127,3 +127,15 @@ test("the command's write: exit 0, the data in place, the unflushed directory sa
   assert.equal(readFileSync(target, 'utf8'), 'from stdin');
   assert.deepEqual(leftoverTemps(dir), []);
 });
+
+test('appendDurable and appendDurableSync: a new file reports its directory unflushed, an append to an existing one needs none', async () => {
+  const dir = tempDir();
+  const log = join(dir, 'events.jsonl');
+  const created = await dw.appendDurable(log, 'one\n');
+  assert.equal(created.created, true);
+  assertNoDirectoryFlushReported(created);
+  const appended = dw.appendDurableSync(log, 'two\n');
+  assert.equal(appended.created, false);
+  assert.equal(appended.directorySynced, true);
+  assert.equal(readFileSync(log, 'utf8'), 'one\ntwo\n');
+});
