@@ -67,7 +67,8 @@ export const writeCommand = defineCommand({
     'Replaces FILE with the standard output of COMMAND, or with the bytes of standard input or of the file SRC, ' +
       'through writeDurable: a temp file in the same directory, every byte written, fsync, rename over FILE, fsync ' +
       'of the directory. FILE keeps its old content until the rename, so COMMAND may read it: ' +
-      "durable-write write state.json -- jq '.generation += 1' state.json. The exit status is 0 only once the data and the name are durable.",
+      "durable-write write state.json -- jq '.generation += 1' state.json. The exit status is 0 only once the data and the name are durable " +
+      '(on Windows, which offers no directory flush, once the data is durable and the rename done).',
     'Nothing is renamed over FILE unless the data is whole and wanted: COMMAND (run without a shell, its stdin and ' +
       "stderr this command's own) must exit 0, or write exits with COMMAND's status (127: not found, 126: not executable, " +
       '128+N: killed by signal N); an empty input is refused (exit 1) unless --allow-empty; a read that fails is exit 1. ' +

@@ -5,7 +5,7 @@
  * (hold-file.mjs) that opens the target without any sharing, as some scanners do.
  *
  * Wine note: under Wine a rename over a file held open fails with EPERM whatever the holder
- * shares (Node's default flags share delete); on real Windows a holder that shares delete does not
+ * shares (Node's default flags share delete); on real Windows a holder that shares delete may not
  * block the rename. Wine also replaces a read-only target, which Windows refuses.
  */
 import assert from 'node:assert/strict';
