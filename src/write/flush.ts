@@ -28,9 +28,9 @@ export interface DirectorySyncOutcome {
 }
 
 /**
- * Errors with which a platform or file system refuses to open or fsync a directory (Windows,
- * some FUSE and network file systems). Only these are tolerated under `'best-effort'`; an I/O
- * error (EIO, ENOSPC...) always fails, since it means data may be lost.
+ * Errors with which a file system refuses to open or fsync a directory (some FUSE and network
+ * file systems; Windows is never asked: `'unavailable'`). Only these are tolerated under
+ * `'best-effort'`; an I/O error (EIO, ENOSPC...) always fails, since it means data may be lost.
  */
 const REFUSALS: ReadonlySet<string> = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EPERM', 'EACCES', 'EISDIR', 'EBADF']);
 

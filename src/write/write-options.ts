@@ -71,7 +71,8 @@ export interface WriteDurableOptions {
   readonly createParents?: boolean | undefined;
   /**
    * Aborts the write before its rename: nothing changes at the target, the temporary file is
-   * removed and the promise rejects with an `AbortError`. After the rename the write completes.
+   * removed and the promise rejects with an `AbortError`; on Windows also while a refused rename
+   * waits to be retried ({@link WriteDurableOptions.renameRetryMs}). After the rename the write completes.
    * Default: none.
    */
   readonly signal?: AbortSignal | undefined;
