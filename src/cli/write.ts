@@ -134,7 +134,7 @@ export const writeCommand = defineCommand({
         `wrote ${formatBytes(result.bytesWritten)} to ${result.path} ` +
           (result.directorySynced
             ? '(durable)'
-            : `(data durable; the directory fsync was refused: ${refused.join(', ')}, so the name may not survive a crash)`),
+            : `(data durable; the directory was not flushed: ${refused.join(', ')}, so the name may not survive a crash)`),
       );
       out.result({
         command: 'write',
