@@ -33,7 +33,7 @@ import { AbortError, DurableWriteError, errnoCode, FlushError } from '../core/er
 import { attempt, quietly, throwIfAborted, wrapError, type FailureContext } from '../core/failure.js';
 import { fileIo, type DirectorySyncPolicy, type DirectorySyncRule, type FileIo, type FlushMethod, type OpenFile } from '../core/file-io.js';
 import type { DurableFileSystem } from '../core/file-system.js';
-import { createDirectories, NONE_CREATED, type CreatedDirectories } from './create-parents.js';
+import { createDirectories, missingDirectoryError, NONE_CREATED, type CreatedDirectories } from './create-parents.js';
 import { dataProblem, isWholeData } from './data-source.js';
 import { sharedFileFlush } from './file-flush-group.js';
 import { flushDirectory, whenDescriptorsFree } from './flush.js';
@@ -260,11 +260,7 @@ function* appendOperation(plan: AppendPlan, resolvedEarlier: ResolvedTarget | un
   const io = fileIo(plan.fs);
   throwIfAborted(plan.signal, 'validate', ctx);
   const resolved = resolvedEarlier ?? (yield* resolveAppend(plan, ctx));
-  if (!resolved.directoryExists && !plan.createParents) {
-    const where = resolved.missingDirectory ?? `a directory in ${plan.target}`;
-    const missing = Object.assign(new Error(`${where} does not exist; pass createParents: true to create the missing directories`), { code: 'ENOENT' });
-    throw wrapError('open', missing, ctx, `opening the directory of ${plan.target}`);
-  }
+  if (!resolved.directoryExists && !plan.createParents) throw missingDirectoryError(plan.target, resolved, ctx);
   const parents =
     plan.createParents && !resolved.directoryExists ? yield* createDirectories(io, nodePath.dirname(resolved.path), plan.directorySync, ctx) : NONE_CREATED;
   const { file, created } = yield* whenDescriptorsFree(io, plan.signal, () => openUnlessAborted(io, plan, resolved, ctx));

@@ -11,12 +11,28 @@ import { errnoCode, type DurableWriteError } from '../core/errors.js';
 import { wrapError, type FailureContext } from '../core/failure.js';
 import type { DirectorySyncRule, FileIo } from '../core/file-io.js';
 import { flushDirectory } from './flush.js';
+import type { ResolvedTarget } from './resolve-target.js';
 
 /** The directories {@link createDirectories} made, and the directory fsyncs refused under `'best-effort'`. */
 export interface CreatedDirectories {
   /** The directories created, outermost first. */
   readonly created: readonly string[];
   readonly refused: readonly DurableWriteError[];
+}
+
+/**
+ * The error of a write into a missing directory without `createParents`, naming the first
+ * missing directory and the option that creates it. The kernel fails the walk at the first
+ * missing directory, even where a later `..` would lead back to one that exists
+ * (`missing/../f`), as `fs.writeFile` does.
+ */
+export function missingDirectoryError(target: string, resolved: ResolvedTarget, ctx: FailureContext): DurableWriteError {
+  const where = resolved.missingDirectory ?? `a directory in ${target}`;
+  const missing = Object.assign(
+    new Error(`${where} does not exist; pass createParents: true (the command: --create-parents) to create the missing directories`),
+    { code: 'ENOENT' },
+  );
+  return wrapError('open', missing, ctx, `opening the directory of ${target}`);
 }
 
 /** Nothing created: the target's directory existed. */

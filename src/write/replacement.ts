@@ -37,7 +37,7 @@ import { DurableWriteError, errnoCode } from '../core/errors.js';
 import { attempt, quietly, throwIfAborted, wrapError, type FailureContext } from '../core/failure.js';
 import { CREATE_EXCLUSIVE, fileIo, type DirectorySyncRule, type FileIo, type FlushMethod, type OpenFile } from '../core/file-io.js';
 import type { DurableFileSystem, DurableStats } from '../core/file-system.js';
-import { createDirectories, NONE_CREATED, type CreatedDirectories } from './create-parents.js';
+import { createDirectories, missingDirectoryError, NONE_CREATED, type CreatedDirectories } from './create-parents.js';
 import { holdDirectory, releaseDirectory, syncHeldDirectory, whenDescriptorsFree, type HeldDirectory } from './flush.js';
 import { holdTemp, releaseTemp } from './held-temps.js';
 import { renameRetrying } from './rename-retry.js';
@@ -208,16 +208,7 @@ function* createTemp(io: FileIo, target: string, ctx: FailureContext): Operation
 /** Parents (with `createParents`), the directory held, the temp file created; on failure nothing is left held. */
 export function* prepareReplacement(io: FileIo, plan: WritePlan, resolved: ResolvedTarget, ctx: FailureContext): Operation<Replacement> {
   const directory = nodePath.dirname(resolved.path);
-  if (!resolved.directoryExists && !plan.createParents) {
-    // The kernel fails the walk at the first missing directory, even where a later `..` would
-    // lead back to one that exists (`missing/../f`), as fs.writeFile does.
-    const where = resolved.missingDirectory ?? `a directory in ${plan.target}`;
-    const missing = Object.assign(
-      new Error(`${where} does not exist; pass createParents: true (the command: --create-parents) to create the missing directories`),
-      { code: 'ENOENT' },
-    );
-    throw wrapError('open', missing, ctx, `opening the directory of ${plan.target}`);
-  }
+  if (!resolved.directoryExists && !plan.createParents) throw missingDirectoryError(plan.target, resolved, ctx);
   const parents =
     plan.createParents && !resolved.directoryExists ? yield* createDirectories(io, directory, plan.directorySync, ctx) : NONE_CREATED;
   // Short of descriptors, the directory and the temp file are both closed again before waiting
