@@ -33,6 +33,7 @@ import { AbortError, DurableWriteError, errnoCode, FlushError } from '../core/er
 import { attempt, quietly, throwIfAborted, wrapError, type FailureContext } from '../core/failure.js';
 import { fileIo, type DirectorySyncPolicy, type DirectorySyncRule, type FileIo, type FlushMethod, type OpenFile } from '../core/file-io.js';
 import type { DurableFileSystem } from '../core/file-system.js';
+import { hostPlatform } from '../core/platform.js';
 import { createDirectories, missingDirectoryError, NONE_CREATED, type CreatedDirectories } from './create-parents.js';
 import { dataProblem, isWholeData } from './data-source.js';
 import { sharedFileFlush } from './file-flush-group.js';
@@ -305,7 +306,9 @@ function flushFailed(cause: unknown, plan: AppendPlan, appended: Appended, ctx: 
     `${ctx.operation}: ${plan.flush} of ${appended.path} failed${code === undefined ? '' : ` with ${code}`} (${reason}); ` +
       `the appended data is NOT durable: every byte written to ${appended.path} since its last successful flush ` +
       `(this call's ${plan.bytes.byteLength} bytes at offset ${appended.offset}, and any other writer's) may be lost, torn or zeros after a crash. ` +
-      'Do not retry the flush: the kernel has reported and forgotten the error, so a second one can succeed without making them durable; ' +
+      (hostPlatform === 'windows'
+        ? 'Do not count on a second flush: '
+        : 'Do not retry the flush: the kernel has reported and forgotten the error, so a second one can succeed without making them durable; ') +
       'write every byte since the last good flush again from its source',
     { stage: 'flush', path: ctx.path, cause, code },
   );
