@@ -9,6 +9,7 @@
 import { isatty } from 'node:tty';
 import { closestName } from '../core/arguments.js';
 import { errnoCode } from '../core/errors.js';
+import { appendCommand } from './append.js';
 import { cleanCommand } from './clean.js';
 import type { Command } from './command.js';
 import { errorReport, UsageError } from './errors.js';
@@ -20,7 +21,7 @@ import { mainHelp } from './usage.js';
 import { VERSION } from './version.js';
 import { writeCommand } from './write.js';
 
-const COMMANDS: readonly Command[] = [writeCommand, syncCommand, powerCommand, cleanCommand];
+const COMMANDS: readonly Command[] = [writeCommand, appendCommand, syncCommand, powerCommand, cleanCommand];
 
 /**
  * `probe` as the command list shows it. The command itself, its help included, is

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/built-package.js';
 import { cli, cliPath, onlyJson, run } from './support/cli.js';
 
-const COMMANDS = ['write', 'sync', 'power', 'clean'];
+const COMMANDS = ['write', 'append', 'sync', 'power', 'clean'];
 const pkg = JSON.parse(readFileSync(`${repoRoot}/package.json`, 'utf8')) as { version: string; bin: Record<string, string> };
 
 describe('durable-write help', () => {
@@ -32,6 +32,7 @@ describe('durable-write help', () => {
   it('each command lists its own options', async () => {
     const expected: Record<string, string[]> = {
       write: ['--from SRC', '--allow-empty', '--create-parents', '--mode MODE', '--fdatasync', '--best-effort-dir-sync'],
+      append: ['--from SRC', '--lines', '--allow-empty', '--create-parents', '--mode MODE'],
       sync: [],
       power: ['--host HOST', '--port PORT', '--user USER', '--password-file FILE', '--password-env VAR', '--interface IF', '--cipher-suite N', '--timeout SECONDS', '--retries N', '--no-sync'],
       clean: ['--older-than AGE', '--pid-reuse-after AGE', '--dry-run'],
