@@ -24,6 +24,15 @@ export type { KeptTemp, RemovedTemp, RemoveStaleTempsOptions, RemoveStaleTempsRe
 export type { JsonFormatOptions, JsonReplacer, WriteDurableJsonOptions, WriteDurableJsonSyncOptions } from './write/write-json.js';
 export { appendDurable, appendDurableSync } from './write/append-durable.js';
 export type { AppendDurableOptions, AppendDurableResult, AppendDurableSyncOptions } from './write/append-durable.js';
+export { openDurableLog, readDurableLog } from './write/durable-log.js';
+export type {
+  DurableLog,
+  DurableLogContents,
+  DurableLogFormat,
+  DurableLogRecovery,
+  OpenDurableLogOptions,
+  ReadDurableLogOptions,
+} from './write/durable-log.js';
 export { renameDurable, renameDurableSync } from './write/rename-durable.js';
 export type { RenameDurableOptions, RenameDurableResult, RenameDurableSyncOptions } from './write/rename-durable.js';
 export { fsyncFile, fsyncFileSync } from './write/fsync-file.js';
@@ -52,6 +61,10 @@ export {
   isAbortError,
   isDurableWriteError,
   isFlushError,
+  isLogCorruptionError,
+  isTornTailError,
+  LogCorruptionError,
+  TornTailError,
 } from './core/errors.js';
 export type { DurableWriteErrorOptions, DurableWriteStage } from './core/errors.js';
 export { nodeFileSystem } from './core/file-system.js';

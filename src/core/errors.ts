@@ -29,7 +29,8 @@ export type DurableWriteStage =
   | 'remove'
   | 'sync'
   | 'syncfs'
-  | 'power';
+  | 'power'
+  | 'recover';
 
 /** What every durable-write error is built from. */
 export interface DurableWriteErrorOptions {
@@ -47,7 +48,7 @@ export interface DurableWriteErrorOptions {
 
 const BRAND = Symbol.for('durable-write.error');
 /** Brands for the subclasses, keyed by the class's `kind`. */
-type ErrorKind = 'durable-write' | 'flush' | 'abort' | 'power-control';
+type ErrorKind = 'durable-write' | 'flush' | 'abort' | 'power-control' | 'log-corruption' | 'torn-tail';
 
 /** @internal The `code` of a Node `ErrnoException` (or any error carrying a string `code`). */
 export function errnoCode(error: unknown): string | undefined {
@@ -125,6 +126,45 @@ export class AbortError extends DurableWriteError {
   }
 }
 
+/**
+ * A durable log holds an invalid region followed by valid records: corruption in the middle of
+ * the log, not a torn tail. Nothing was skipped or changed; `offset` is where the invalid region
+ * starts. `code` is `'ELOGCORRUPT'`, `stage` `'recover'`.
+ */
+export class LogCorruptionError extends DurableWriteError {
+  override name = 'LogCorruptionError';
+  /** The byte offset at which the first invalid record starts. */
+  readonly offset: number;
+  constructor(message: string, options: Omit<DurableWriteErrorOptions, 'code' | 'stage'> & { readonly offset: number }) {
+    super(message, { ...options, code: 'ELOGCORRUPT', stage: 'recover' });
+    this.offset = options.offset;
+  }
+  protected override kinds(): readonly ErrorKind[] {
+    return ['durable-write', 'log-corruption'];
+  }
+}
+
+/**
+ * A durable log ends in a torn or unacknowledged tail and `onTornTail: 'error'` refused to
+ * truncate it: nothing was changed. `offset` is where the tail starts (the end of the last valid
+ * record), `tornBytes` its length. `code` is `'ELOGTORN'`, `stage` `'recover'`.
+ */
+export class TornTailError extends DurableWriteError {
+  override name = 'TornTailError';
+  /** The end of the last valid record: where the torn tail starts. */
+  readonly offset: number;
+  /** How many bytes the torn tail holds. */
+  readonly tornBytes: number;
+  constructor(message: string, options: Omit<DurableWriteErrorOptions, 'code' | 'stage'> & { readonly offset: number; readonly tornBytes: number }) {
+    super(message, { ...options, code: 'ELOGTORN', stage: 'recover' });
+    this.offset = options.offset;
+    this.tornBytes = options.tornBytes;
+  }
+  protected override kinds(): readonly ErrorKind[] {
+    return ['durable-write', 'torn-tail'];
+  }
+}
+
 /** @internal Whether `value` carries the given brand; shared by every guard. */
 export function hasErrorKind(value: unknown, kind: ErrorKind): value is DurableWriteError {
   if (typeof value !== 'object' || value === null) return false;
@@ -151,4 +191,14 @@ export function isFlushError(value: unknown): value is FlushError {
 /** Whether `value` is an {@link AbortError} raised by this package. */
 export function isAbortError(value: unknown): value is AbortError {
   return hasErrorKind(value, 'abort');
+}
+
+/** Whether `value` is a {@link LogCorruptionError}: a durable log is corrupt in the middle. */
+export function isLogCorruptionError(value: unknown): value is LogCorruptionError {
+  return hasErrorKind(value, 'log-corruption');
+}
+
+/** Whether `value` is a {@link TornTailError}: a durable log's torn tail was left as it was. */
+export function isTornTailError(value: unknown): value is TornTailError {
+  return hasErrorKind(value, 'torn-tail');
 }

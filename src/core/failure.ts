@@ -39,6 +39,7 @@ const WHAT_FAILED: Readonly<Record<DurableWriteStage, string>> = {
   sync: 'sync',
   syncfs: 'syncfs',
   power: 'power control',
+  recover: 'recovering a durable log',
 };
 
 /**
