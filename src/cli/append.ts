@@ -13,6 +13,7 @@
  */
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
+import { errnoCode, isDurableWriteError } from '../core/errors.js';
 import { appendDurable, type AppendDurableResult } from '../write/append-durable.js';
 import { defineCommand } from './command.js';
 import { CommandError, interruptedStatus } from './errors.js';
@@ -27,6 +28,8 @@ const MAX_IN_FLIGHT = 64;
 
 /** What the appends of a run did so far. */
 interface Tally {
+  /** The file appended to (a symlink at FILE followed), once an append resolved. */
+  path: string | undefined;
   /** Offset of the first byte appended, once one is. */
   offset: number | undefined;
   /** Bytes whose append resolved (durable). */
@@ -41,7 +44,7 @@ interface Tally {
 
 /** Issues appends of the input's pieces, at most {@link MAX_IN_FLIGHT} at once, in order. */
 class Appender {
-  readonly tally: Tally = { offset: undefined, durable: 0, records: 0, created: false, directorySynced: true, directorySyncErrors: [], createdDirectories: [] };
+  readonly tally: Tally = { path: undefined, offset: undefined, durable: 0, records: 0, created: false, directorySynced: true, directorySyncErrors: [], createdDirectories: [] };
   readonly #inFlight: Promise<void>[] = [];
   /** The first failure; once set, nothing more is appended. */
   #failure: { readonly error: unknown } | undefined;
@@ -73,6 +76,7 @@ class Appender {
     const tally = this.tally;
     // Calls to one file write in call order, so the first to resolve is not always the first written: keep the least.
     tally.offset = tally.offset === undefined ? result.offset : Math.min(tally.offset, result.offset);
+    tally.path ??= result.path;
     tally.durable += result.bytesWritten;
     tally.created ||= result.created;
     tally.directorySynced &&= result.directorySynced;
@@ -122,9 +126,9 @@ async function readPieces(stream: Readable, lines: boolean, progress: Progress, 
 function appendFailed(error: unknown, tally: Tally, path: string): CommandError {
   const message = error instanceof Error ? error.message : String(error);
   const before = tally.durable === 0 ? 'nothing was appended durably before it' : `${formatBytes(tally.durable)} had been appended durably to ${path} before it, and stay`;
-  const code = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-  const stage = typeof error === 'object' && error !== null && 'stage' in error && typeof error.stage === 'string' ? error.stage : 'write';
-  return new CommandError(`${message}; ${before}`, { code, stage, path, cause: error });
+  // The library's errors name their stage and path; anything else failed reading the input.
+  if (isDurableWriteError(error)) return new CommandError(`${message}; ${before}`, { code: error.code, stage: error.stage, path: error.path ?? path, cause: error });
+  return new CommandError(`cannot read the input (${message}); ${before}`, { code: errnoCode(error), stage: 'source', path, cause: error });
 }
 
 export const appendCommand = defineCommand({
@@ -193,12 +197,12 @@ export const appendCommand = defineCommand({
         });
       }
       out.note(
-        `appended ${formatBytes(tally.durable)}${lines ? ` (${tally.records} line${tally.records === 1 ? '' : 's'})` : ''} to ${path} ` +
+        `appended ${formatBytes(tally.durable)}${lines ? ` (${tally.records} line${tally.records === 1 ? '' : 's'})` : ''} to ${tally.path ?? path} ` +
           (tally.directorySynced ? '(durable)' : `(data durable; the directory was not flushed: ${tally.directorySyncErrors.join(', ')}, so the name may not survive a crash)`),
       );
       out.result({
         command: 'append',
-        path,
+        path: tally.path ?? path,
         bytesWritten: tally.durable,
         offset: tally.offset ?? null,
         ...(lines ? { records: tally.records } : {}),
