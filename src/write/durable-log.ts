@@ -68,13 +68,13 @@ export interface DurableLog<T> {
   readonly format: DurableLogFormat;
   /** What the open's recovery found and truncated. */
   readonly recovery: DurableLogRecovery;
-  /** Appends one record and resolves with its offset once it is durable (flushes are group-committed). */
-  append(record: T): Promise<number>;
   /** Appends several records in one `write()` and resolves with their offsets once they are durable. */
   append(records: readonly T[]): Promise<number[]>;
+  /** Appends one record and resolves with its offset once it is durable (flushes are group-committed). */
+  append(record: T): Promise<number>;
   /** The synchronous {@link DurableLog.append}, as `appendDurableSync` (its flush its own). */
-  appendSync(record: T): number;
   appendSync(records: readonly T[]): number[];
+  appendSync(record: T): number;
   /** The valid records, read from the file now; a {@link LogCorruptionError} for corruption in the middle. */
   records(): AsyncIterableIterator<T>;
   /** Waits for pending appends and releases the log (another open in this process may then take it). */
@@ -214,8 +214,8 @@ class OpenLog implements DurableLog<unknown> {
     if (this.#closed) throw new DurableWriteError(`${operation}: the durable log ${this.path} is closed`, { code: 'ERR_CLOSED', stage: 'validate', path: this.path });
   }
 
-  append(record: unknown): Promise<number>;
   append(records: readonly unknown[]): Promise<number[]>;
+  append(record: unknown): Promise<number>;
   append(input: unknown): Promise<number | number[]> {
     const operation = 'DurableLog.append';
     let encoded: ReturnType<typeof encodeAppend>;
@@ -234,8 +234,8 @@ class OpenLog implements DurableLog<unknown> {
     return done;
   }
 
-  appendSync(record: unknown): number;
   appendSync(records: readonly unknown[]): number[];
+  appendSync(record: unknown): number;
   appendSync(input: unknown): number | number[] {
     const operation = 'DurableLog.appendSync';
     this.#checkOpen(operation);
