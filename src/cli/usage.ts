@@ -53,7 +53,7 @@ const EXIT_STATUS = [
   ['0', 'success'],
   ['1', 'the operation failed (stderr names the errno code, the stage and the path)'],
   ['2', 'usage error: unknown command or option, bad value, missing argument'],
-  ['130, 143', 'interrupted by SIGINT or SIGTERM (a write not yet renamed is abandoned: the target keeps its old content)'],
+  ['130, 143', 'interrupted by SIGINT or SIGTERM (a write not yet renamed is abandoned: the target keeps its old content; what append appended stays)'],
 ] as const;
 
 /** The help of one command. */

@@ -132,6 +132,22 @@ describe('durable-write append', () => {
     expect(readFileSync(log, 'utf8')).toBe('one\ntwo\nthree\n');
   });
 
+  it('SIGTERM after some lines: exit 143, the lines appended stay and the message says how many bytes', async () => {
+    requireCli();
+    const dir = realpathSync(tempDir());
+    const log = join(dir, 'log');
+    const child = spawn(process.execPath, [cliPath, 'append', '--lines', log], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const done = collect(child);
+    child.stdin.write('one\n');
+    await waitFor(() => sizeOf(log) === 4, 'the first line in FILE');
+    child.kill('SIGTERM');
+    const result = await done;
+    child.stdin.destroy();
+    expect(result.status).toBe(143);
+    expect(result.stderr).toContain(`interrupted by SIGTERM; 4 bytes appended durably to ${log} stay there`);
+    expect(readFileSync(log, 'utf8')).toBe('one\n');
+  });
+
   it(`SIGTERM while waiting on a FIFO (--from) ends it with 143 within ${PROMPTLY_MS} ms, FILE unchanged`, async () => {
     requireCli();
     const dir = realpathSync(tempDir());
