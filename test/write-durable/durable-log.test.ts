@@ -201,3 +201,15 @@ describe('one log per process, concurrent appends', () => {
     expect(() => statSync(path)).toThrow();
   });
 });
+
+describe('the log errors', () => {
+  it('are DurableWriteErrors with their own brands', async () => {
+    const { isDurableWriteError, isFlushError, LogCorruptionError, TornTailError } = await import('../../src/core/errors.js');
+    const corrupt = new LogCorruptionError('m', { path: '/p', offset: 4 });
+    const torn = new TornTailError('m', { path: '/p', offset: 4, tornBytes: 2 });
+    expect(isDurableWriteError(corrupt) && isLogCorruptionError(corrupt) && !isTornTailError(corrupt) && !isFlushError(corrupt)).toBe(true);
+    expect(isDurableWriteError(torn) && isTornTailError(torn) && !isLogCorruptionError(torn)).toBe(true);
+    expect(corrupt).toMatchObject({ name: 'LogCorruptionError', code: 'ELOGCORRUPT', stage: 'recover', offset: 4 });
+    expect(torn).toMatchObject({ name: 'TornTailError', code: 'ELOGTORN', stage: 'recover', tornBytes: 2 });
+  });
+});
