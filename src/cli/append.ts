@@ -11,6 +11,7 @@
  * @internal
  * @module
  */
+import { setMaxListeners } from 'node:events';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { errnoCode, isDurableWriteError } from '../core/errors.js';
@@ -34,7 +35,7 @@ interface Tally {
   offset: number | undefined;
   /** Bytes whose append resolved (durable). */
   durable: number;
-  /** Appends issued (records, with `--lines`). */
+  /** Lines appended, with `--lines` (chunks without). */
   records: number;
   created: boolean;
   directorySynced: boolean;
@@ -51,12 +52,12 @@ class Appender {
 
   constructor(private readonly append: (bytes: Uint8Array) => Promise<AppendDurableResult>) {}
 
-  /** Appends `bytes` (not awaited), after waiting for room. Throws the first failure so far. */
-  async add(bytes: Uint8Array): Promise<void> {
+  /** Appends `bytes` (`records` lines; not awaited), after waiting for room. Throws the first failure so far. */
+  async add(bytes: Uint8Array, records: number): Promise<void> {
     this.#throwIfFailed();
     while (this.#inFlight.length >= MAX_IN_FLIGHT) await this.#inFlight.shift();
     this.#throwIfFailed();
-    this.tally.records += 1;
+    this.tally.records += records;
     const call = this.append(bytes).then(
       (result) => this.#record(result),
       (error: unknown) => {
@@ -89,8 +90,11 @@ class Appender {
   }
 }
 
-/** Reads `stream` to its end, handing each piece to `take`: lines (each with its `\n`; a last one without), or chunks of about {@link CHUNK_BYTES}. */
-async function readPieces(stream: Readable, lines: boolean, progress: Progress, take: (bytes: Uint8Array) => Promise<void>): Promise<number> {
+/**
+ * Reads `stream` to its end, handing each piece to `take`: with `lines`, the complete lines of each
+ * read (each with its `\n`; a last one without, at the end), else chunks of about {@link CHUNK_BYTES}.
+ */
+async function readPieces(stream: Readable, lines: boolean, progress: Progress, take: (bytes: Uint8Array, records: number) => Promise<void>): Promise<number> {
   let read = 0;
   let pending: Buffer[] = [];
   let pendingBytes = 0;
@@ -102,23 +106,24 @@ async function readPieces(stream: Readable, lines: boolean, progress: Progress, 
       pending.push(buffer);
       pendingBytes += buffer.byteLength;
       if (pendingBytes >= CHUNK_BYTES) {
-        await take(Buffer.concat(pending));
+        await take(Buffer.concat(pending), 1);
         pending = [];
         pendingBytes = 0;
       }
       continue;
     }
-    let start = 0;
-    for (let end = buffer.indexOf(10); end !== -1; end = buffer.indexOf(10, start)) {
-      const line = buffer.subarray(start, end + 1);
-      await take(pending.length === 0 ? line : Buffer.concat([...pending, line]));
+    // The complete lines of this read, as one append (one write, one flush): they arrived together.
+    const end = buffer.lastIndexOf(10) + 1;
+    if (end > 0) {
+      let lineCount = 0;
+      for (let at = buffer.indexOf(10); at !== -1 && at < end; at = buffer.indexOf(10, at + 1)) lineCount += 1;
+      await take(Buffer.concat([...pending, buffer.subarray(0, end)]), lineCount);
       pending = [];
-      start = end + 1;
     }
-    if (start < buffer.byteLength) pending.push(buffer.subarray(start));
+    if (end < buffer.byteLength) pending.push(buffer.subarray(end));
   }
   // Without --lines: the rest; with it, a last line without a newline, appended as it is.
-  if (pending.length > 0) await take(Buffer.concat(pending));
+  if (pending.length > 0) await take(Buffer.concat(pending), 1);
   return read;
 }
 
@@ -163,6 +168,8 @@ export const appendCommand = defineCommand({
     }
     if (values.from === undefined && io.stdinIsTTY) out.note('durable-write append: reading standard input until end of file (Ctrl-D)');
     const lines = values.lines === true;
+    // Each append in flight listens to the signal.
+    setMaxListeners(MAX_IN_FLIGHT + 10, signal);
     const appender = new Appender((bytes) => appendDurable(file, bytes, { createParents: values['create-parents'] === true, mode, signal }));
     let input: WriteInput | undefined;
     const stop = (): void => {
@@ -174,7 +181,7 @@ export const appendCommand = defineCommand({
       let read: number;
       try {
         input = values.from === undefined ? openStdin(io) : await openFrom(values.from);
-        read = await readPieces(input.stream, lines, progress, (bytes) => appender.add(bytes));
+        read = await readPieces(input.stream, lines, progress, (bytes, records) => appender.add(bytes, records));
         await appender.settle();
       } catch (error) {
         await appender.settle().catch(() => undefined);
