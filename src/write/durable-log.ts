@@ -10,6 +10,7 @@
  * @module
  */
 import { constants } from 'node:fs';
+import * as nodePath from 'node:path';
 import * as fsp from 'node:fs/promises';
 import { checkBoolean, checkChoice, checkFlush, checkOptionNames, checkPath, describeValue, invalidArgType } from '../core/arguments.js';
 import { DurableWriteError, errnoCode, LogCorruptionError, TornTailError } from '../core/errors.js';
@@ -304,7 +305,7 @@ export async function openDurableLog(path: string | URL, options: OpenDurableLog
   const { codec, format, o } = checkLogOptions(options, OPEN_OPTIONS, operation);
   const onTornTail = checkChoice(o['onTornTail'], ['truncate', 'error'] as const, 'truncate', 'onTornTail', operation);
   const flush: FlushMethod = o['flush'] === undefined ? 'fdatasync' : checkFlush(o['flush'], operation);
-  const key = await fsp.realpath(target).catch(() => target);
+  const key = await fsp.realpath(target).catch(() => nodePath.resolve(target));
   if (held.has(key)) {
     throw new DurableWriteError(`${operation}: ${target} is already open as a durable log in this process; close it first`, { code: 'EBUSY', stage: 'open', path: target });
   }
