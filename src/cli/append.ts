@@ -154,7 +154,7 @@ export const appendCommand = defineCommand({
   ],
   options: {
     from: { type: 'string', value: 'SRC', help: 'read the data from the file SRC (a FIFO too) instead of standard input' },
-    lines: { type: 'boolean', help: 'append each input line as it arrives, each durable before the command waits for more' },
+    lines: { type: 'boolean', help: 'append each input line as soon as it is complete, flushed at once (lines arriving together share one flush)' },
     'allow-empty': { type: 'boolean', help: 'exit 0 on an empty input, appending nothing (refused otherwise: a failed producer often writes nothing)' },
     'create-parents': { type: 'boolean', help: 'create missing parent directories, each made durable too' },
     mode: { type: 'string', value: 'MODE', help: 'permission bits in octal of a file this creates, e.g. 640 (default: 666 minus the umask)' },
