@@ -7,52 +7,17 @@
  * `cat >> FILE` (the twin) flushes nothing.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { missing } from '../support/prerequisites.js';
 import { fdArg, firstPath, parseTrace } from '../support/strace.js';
 import { tempDir } from '../support/temp-dir.js';
 import { cli, cliPath, collect, onlyJson, requireCli, run, straceCli } from './support/cli.js';
-
-const title = (name: string, lacking: string | undefined): string => `${name}${lacking === undefined ? '' : ` (skipped: ${lacking})`}`;
-
-/** How long a signalled command may take to end (DW_TEST_SIGNAL_MS raises it on a slow machine). */
-const PROMPTLY_MS = Number(process.env['DW_TEST_SIGNAL_MS'] ?? 1000);
-
-/** Polls `condition` every 10 ms until it holds; fails after `timeoutMs` naming `what`. */
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-/** Whether process `pid` has a handler for SIGTERM (its SigCgt mask in /proc): the command is ready to be interrupted. */
-function catchesSigterm(pid: number): boolean {
-  try {
-    const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0';
-    return (BigInt(`0x${mask}`) >> 14n) % 2n === 1n;
-  } catch {
-    return false;
-  }
-}
+import { catches, openFiles, PROMPTLY_MS, title, waitUntil as waitFor } from './support/process.js';
 
 /** Whether process `pid` has `path` open. */
-function opens(pid: number, path: string): boolean {
-  try {
-    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
-      try {
-        return readlinkSync(`/proc/${pid}/fd/${fd}`) === path;
-      } catch {
-        return false;
-      }
-    });
-  } catch {
-    return false;
-  }
-}
+const opens = (pid: number, path: string): boolean => openFiles(pid).includes(path);
 
 const sizeOf = (path: string): number => (existsSync(path) ? readFileSync(path).byteLength : 0);
 
@@ -159,7 +124,7 @@ describe('durable-write append', () => {
     const done = collect(child);
     const pid = child.pid ?? 0;
     // Node catches SIGTERM before the command's handler exists: wait for the FIFO to be open, which the command does after.
-    await waitFor(() => catchesSigterm(pid) && opens(pid, fifo), 'the command to open the FIFO');
+    await waitFor(() => catches(pid, 'SIGTERM') && opens(pid, fifo), 'the command to open the FIFO');
     child.kill('SIGTERM');
     const timer = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), PROMPTLY_MS).unref());
     const result = await Promise.race([done, timer]);
